@@ -1,0 +1,244 @@
+"""Admin for departments, projects, milestone types and milestones."""
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from qiantang_warnings.admin import ALL_PROJECTS, RecomputeOnSaveMixin
+from qiantang_warnings.models import Escalation
+from qiantang_warnings.selectors import local_today
+
+from .models import Department, Milestone, MilestoneReplan, MilestoneType, Project
+from .services import record_milestone_change
+
+COLOUR_CSS = {"red": "#d93025", "yellow": "#f4b400", "green": "#188038"}
+
+
+def colour_badge(colour: str, label: str):
+    if not colour:
+        return "—"
+    return format_html(
+        '<span style="display:inline-block;min-width:2.5em;padding:1px 6px;border-radius:8px;'
+        'color:#fff;background:{};text-align:center">{}</span>',
+        COLOUR_CSS[colour],
+        label,
+    )
+
+
+class MilestoneForm(forms.ModelForm):
+    """Milestone edit with the refusals of the rules and a re-plan reason."""
+
+    replan_reason = forms.CharField(
+        label=_("调整原因"), required=False, widget=forms.TextInput(attrs={"size": 20})
+    )
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "milestone_type", "planned_date", "actual_date", "not_applicable",
+            "owner_department",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        previous = None
+        if self.instance.pk:
+            previous = Milestone.objects.filter(pk=self.instance.pk).values_list(
+                "planned_date", flat=True
+            ).first()
+        self.instance.planned_date = cleaned.get("planned_date")
+        self.instance.actual_date = cleaned.get("actual_date")
+        try:
+            self.instance.clean_against(
+                today=local_today(),
+                previous_planned_date=previous,
+                replan_reason=cleaned.get("replan_reason") or "",
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        self.previous_planned_date = previous
+        return cleaned
+
+    def save(self, commit=True):
+        milestone = super().save(commit=False)
+        if commit:
+            self._save_with_history(milestone)
+        return milestone
+
+    def _save_with_history(self, milestone, by=None):
+        record_milestone_change(
+            milestone,
+            previous_planned_date=getattr(self, "previous_planned_date", None),
+            replan_reason=self.cleaned_data.get("replan_reason") or "",
+            by=by,
+            today=local_today(),
+        )
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    form = MilestoneForm
+    extra = 0
+    fields = [
+        "milestone_type", "planned_date", "replan_reason", "actual_date", "not_applicable",
+        "owner_department", "baseline_date",
+    ]
+    readonly_fields = ["baseline_date"]
+    autocomplete_fields = ["owner_department"]
+    ordering = ["milestone_type__order"]
+
+
+class EscalationInline(admin.TabularInline):
+    model = Escalation
+    extra = 0
+    fields = ["colour", "reason", "until", "author", "created_at"]
+    readonly_fields = ["author", "created_at"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "project_count"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    filter_horizontal = ["liaisons"]
+
+    @admin.display(description=_("牵头项目数"))
+    def project_count(self, obj):
+        return obj.led_projects.count()
+
+
+@admin.register(Project)
+class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
+    list_display = [
+        "code", "name", "colour_badge", "headline", "sector", "level", "state",
+        "lead_department", "responsible_cadre", "total_investment", "computed_as_of",
+    ]
+    list_display_links = ["code", "name"]
+    list_filter = ["colour", "state", "level", "needs_plan", "sector", "lead_department"]
+    search_fields = [
+        "code", "name", "sector", "responsible_cadre__username",
+        "responsible_cadre__first_name", "responsible_cadre__last_name",
+    ]
+    list_select_related = ["lead_department", "responsible_cadre"]
+    autocomplete_fields = ["lead_department", "responsible_cadre"]
+    filter_horizontal = ["team"]
+    list_per_page = 50
+    inlines = [MilestoneInline, EscalationInline]
+    readonly_fields = [
+        "colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at",
+        "created_at", "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "sector", "level", "total_investment", "state"]}),
+        (_("责任"), {"fields": ["lead_department", "responsible_cadre", "team"]}),
+        (_("进展"), {"fields": ["progress_note", "open_problems"]}),
+        (
+            _("预警（由系统计算）"),
+            {"fields": ["colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at"]},
+        ),
+        (_("记录"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("预警等级"), ordering="colour")
+    def colour_badge(self, obj):
+        return colour_badge(obj.colour, obj.get_colour_display())
+
+    @admin.display(description=_("预警原因"))
+    def headline(self, obj):
+        return obj.headline_reason
+
+    @admin.display(description=_("预警原因"))
+    def reason_list(self, obj):
+        return "；".join(obj.reason_texts) or "—"
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Milestone:
+            instances = formset.save(commit=False)
+            for obj in formset.deleted_objects:
+                obj.delete()
+            for milestone_form in formset.forms:
+                milestone = milestone_form.instance
+                if milestone in instances:
+                    milestone.project = form.instance
+                    milestone_form._save_with_history(milestone, by=request.user)
+            return
+        if formset.model is Escalation:
+            for escalation in formset.save(commit=False):
+                if escalation.author_id is None:
+                    escalation.author = request.user
+                escalation.save()
+            for obj in formset.deleted_objects:
+                obj.delete()
+            return
+        super().save_formset(request, form, formset, change)
+
+    def affected_project_ids(self, obj):
+        return [obj.pk] if obj.pk else []
+
+
+@admin.register(MilestoneType)
+class MilestoneTypeAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
+    list_display = [
+        "order", "code", "name", "standard_days", "yellow_before_days",
+        "yellow_window_disabled", "red_after_days", "count_working_days",
+    ]
+    list_display_links = ["code", "name"]
+    list_filter = ["yellow_window_disabled", "count_working_days"]
+    search_fields = ["code", "name"]
+
+    def affected_project_ids(self, obj):
+        return ALL_PROJECTS
+
+
+class MilestoneReplanInline(admin.TabularInline):
+    model = MilestoneReplan
+    extra = 0
+    fields = ["old_planned_date", "new_planned_date", "reason", "author", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
+    form = MilestoneForm
+    list_display = [
+        "project", "milestone_type", "planned_date", "baseline_date", "actual_date",
+        "not_applicable", "owner_department",
+    ]
+    list_filter = ["milestone_type", "not_applicable", "owner_department"]
+    search_fields = ["project__code", "project__name"]
+    list_select_related = ["project", "milestone_type", "owner_department"]
+    autocomplete_fields = ["project", "owner_department"]
+    readonly_fields = ["baseline_date"]
+    fields = [
+        "project", "milestone_type", "planned_date", "replan_reason", "baseline_date",
+        "actual_date", "not_applicable", "owner_department",
+    ]
+    inlines = [MilestoneReplanInline]
+
+    def save_model(self, request, obj, form, change):
+        form._save_with_history(obj, by=request.user)
+
+    def affected_project_ids(self, obj):
+        return [obj.project_id]
+
+
+@admin.register(MilestoneReplan)
+class MilestoneReplanAdmin(admin.ModelAdmin):
+    list_display = ["milestone", "old_planned_date", "new_planned_date", "reason", "author", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["milestone__project__code", "milestone__project__name", "reason"]
+    list_select_related = ["milestone__project", "milestone__milestone_type", "author"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

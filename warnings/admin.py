@@ -1,0 +1,140 @@
+"""Admin for policy, calendar, escalations and status changes.
+
+Every save that can change a colour recomputes the affected projects in the
+same request (and transaction), so nobody waits for beat.
+"""
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from .models import CalendarDay, Escalation, StatusChange, WarningPolicy
+from .recompute import recompute_all, recompute_projects
+from .selectors import local_today, uncovered_years_to_report
+
+ALL_PROJECTS = None
+
+
+class RecomputeOnSaveMixin:
+    """Admin mixin: after a save or delete, recompute the projects it affects."""
+
+    def affected_project_ids(self, obj):
+        """Ids of projects whose colour this object feeds; ALL_PROJECTS for all."""
+        raise NotImplementedError
+
+    def _recompute(self, project_ids):
+        today = local_today()
+        if project_ids is ALL_PROJECTS:
+            recompute_all(today=today)
+        elif project_ids:
+            recompute_projects(project_ids, today=today)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._recompute(self.affected_project_ids(form.instance))
+
+    def delete_model(self, request, obj):
+        affected = self.affected_project_ids(obj)
+        super().delete_model(request, obj)
+        self._recompute(affected)
+
+    def delete_queryset(self, request, queryset):
+        affected = set()
+        for obj in queryset:
+            ids = self.affected_project_ids(obj)
+            if ids is ALL_PROJECTS:
+                affected = ALL_PROJECTS
+                break
+            affected.update(ids)
+        super().delete_queryset(request, queryset)
+        self._recompute(affected)
+
+
+@admin.register(WarningPolicy)
+class WarningPolicyAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
+    list_display = ["__str__", "yellow_before_days", "red_after_days", "count_working_days", "updated_at"]
+    list_filter = ["count_working_days"]
+    search_fields = []
+
+    def affected_project_ids(self, obj):
+        return ALL_PROJECTS
+
+    def has_add_permission(self, request):
+        return not WarningPolicy.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        uncovered = uncovered_years_to_report(local_today())
+        if uncovered and request.method == "GET":
+            years = "、".join(str(year) for year in uncovered)
+            messages.warning(
+                request,
+                _(
+                    "%(years)s年的法定节假日与调休尚无来源（程序包未收录，工作日历也未录入）："
+                    "按工作日计算时这些年份仅按周末计算。请在“工作日历”中录入当年安排。"
+                )
+                % {"years": years},
+            )
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        uncovered = uncovered_years_to_report(local_today())
+        if uncovered:
+            years = "、".join(str(year) for year in uncovered)
+            messages.warning(
+                request,
+                _("%(years)s年的法定节假日与调休尚无来源：按工作日计算时仅按周末计算。")
+                % {"years": years},
+            )
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
+    list_display = ["date", "is_working_day", "note"]
+    list_filter = ["is_working_day"]
+    search_fields = ["note", "date"]
+    date_hierarchy = "date"
+
+    def affected_project_ids(self, obj):
+        return ALL_PROJECTS
+
+
+@admin.register(Escalation)
+class EscalationAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
+    list_display = ["project", "colour", "reason", "until", "author", "created_at"]
+    list_filter = ["colour", "until"]
+    search_fields = ["project__code", "project__name", "reason"]
+    autocomplete_fields = ["project"]
+    readonly_fields = ["author", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    def affected_project_ids(self, obj):
+        return [obj.project_id]
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    list_display = ["project", "from_colour", "to_colour", "at", "as_of", "headline"]
+    list_filter = ["to_colour", "from_colour", "as_of"]
+    search_fields = ["project__code", "project__name"]
+    date_hierarchy = "at"
+    list_select_related = ["project"]
+
+    @admin.display(description=_("预警原因"))
+    def headline(self, obj):
+        from .reasons import render_reason
+
+        return "；".join(render_reason(reason) for reason in obj.reasons)
+
+    # Written only by the recompute: a record of what happened.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+

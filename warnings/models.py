@@ -1,0 +1,136 @@
+"""Warning policy, working-day calendar, escalations and status changes."""
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from projects.models import Colour, Project, validate_date_in_range
+
+from . import rules
+
+
+class WarningPolicy(models.Model):
+    """The single row of global warning rules (预警规则)."""
+
+    SINGLETON_ID = 1
+
+    yellow_before_days = models.PositiveIntegerField(
+        _("临期黄灯提前天数"),
+        null=True,
+        blank=True,
+        default=15,
+        help_text=_("到期日前多少天内亮黄灯；留空则不设临期黄灯"),
+    )
+    red_after_days = models.PositiveIntegerField(
+        _("逾期亮红灯天数"),
+        default=0,
+        help_text=_("逾期超过多少天亮红灯；逾期1至该天数之间亮黄灯"),
+    )
+    count_working_days = models.BooleanField(
+        _("按工作日计算"),
+        default=False,
+        help_text=_("按国家法定节假日与调休计算天数，而非自然日"),
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("预警规则")
+        verbose_name_plural = _("预警规则")
+
+    def __str__(self):
+        return str(_("预警规则"))
+
+    def save(self, *args, **kwargs):
+        self.pk = self.SINGLETON_ID
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "WarningPolicy":
+        policy, _created = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
+        return policy
+
+    def as_rules_policy(self) -> rules.Policy:
+        return rules.Policy(
+            yellow_before_days=self.yellow_before_days,
+            red_after_days=self.red_after_days,
+            count_working_days=self.count_working_days,
+        )
+
+
+class CalendarDay(models.Model):
+    """A day the office enters or corrects: holiday or adjusted working day."""
+
+    date = models.DateField(_("日期"), unique=True, validators=[validate_date_in_range])
+    is_working_day = models.BooleanField(
+        _("是否工作日"), help_text=_("勾选表示上班（含调休上班的周末），不勾选表示放假")
+    )
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("工作日历")
+        verbose_name_plural = _("工作日历")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {'上班' if self.is_working_day else '放假'}"
+
+
+class Escalation(models.Model):
+    """督办: raises a project's colour until a date; never lowers it."""
+
+    class EscalatedColour(models.TextChoices):
+        RED = Colour.RED.value, Colour.RED.label
+        YELLOW = Colour.YELLOW.value, Colour.YELLOW.label
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="escalations"
+    )
+    colour = models.CharField(_("督办等级"), max_length=6, choices=EscalatedColour.choices)
+    reason = models.TextField(_("督办原因"))
+    until = models.DateField(_("督办截止日期"), validators=[validate_date_in_range])
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("督办人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("督办时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.project.code} {self.get_colour_display()} {self.until}"
+
+    def clean(self):
+        if not (self.reason or "").strip():
+            raise ValidationError({"reason": _("督办须填写原因")})
+
+    def as_facts(self) -> rules.EscalationFacts:
+        return rules.EscalationFacts(colour=self.colour, reason=self.reason, until=self.until)
+
+
+class StatusChange(models.Model):
+    """One change of a project's colour, written by the recompute."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_colour = models.CharField(_("原等级"), max_length=6, choices=Colour.choices, blank=True)
+    to_colour = models.CharField(_("新等级"), max_length=6, choices=Colour.choices, blank=True)
+    at = models.DateTimeField(_("变化时间"), db_index=True)
+    as_of = models.DateField(_("计算日期"))
+    reasons = models.JSONField(_("预警原因"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("状态变化")
+        verbose_name_plural = _("状态变化")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["project", "-at"])]
+
+    def __str__(self):
+        return f"{self.project.code}: {self.from_colour or '—'} → {self.to_colour or '—'}"

@@ -1,0 +1,219 @@
+"""Recompute (重算): apply the rules to stored milestones and store the results.
+
+Reads in bulk, writes only projects whose result changed, and records one
+StatusChange per change of colour. Project rows are locked (in id order) for
+the whole transaction, so two recomputes never interleave: the second waits,
+then finds nothing left to change.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from projects.models import Milestone, MilestoneType, Project
+
+from . import rules
+from .models import Escalation, StatusChange
+from .selectors import rules_policy, type_policy, working_calendar
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class RecomputeSummary:
+    as_of: date
+    examined: int
+    updated: int
+    status_changes: int
+
+
+def recompute_all(*, today: date, now: datetime | None = None) -> RecomputeSummary:
+    return _recompute(today=today, now=now, project_ids=None)
+
+
+def recompute_projects(
+    project_ids: Iterable[int], *, today: date, now: datetime | None = None
+) -> RecomputeSummary:
+    return _recompute(today=today, now=now, project_ids=sorted(set(project_ids)))
+
+
+def _chunks(ids: list[int], size: int = CHUNK):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _load_milestones(project_ids: list[int] | None, types: dict[int, dict], base, wanted):
+    """Milestone facts per project id, read in chunks of project ids."""
+    by_project: dict[int, list[rules.MilestoneFacts]] = defaultdict(list)
+    fields = ("project_id", "milestone_type_id", "planned_date", "actual_date", "not_applicable")
+    policies = {type_id: type_policy(row, base) for type_id, row in types.items()}
+    querysets = (
+        [Milestone.objects.all()]
+        if project_ids is None
+        else [Milestone.objects.filter(project_id__in=chunk) for chunk in _chunks(project_ids)]
+    )
+    for queryset in querysets:
+        for project_id, type_id, planned, actual, not_applicable in queryset.values_list(*fields).iterator(chunk_size=CHUNK * 5):
+            if project_id not in wanted:
+                continue
+            row = types[type_id]
+            by_project[project_id].append(
+                rules.MilestoneFacts(
+                    code=row["code"],
+                    name=row["name"],
+                    order=row["order"],
+                    standard_days=row["standard_days"],
+                    planned_date=planned,
+                    actual_date=actual,
+                    not_applicable=not_applicable,
+                    policy=policies[type_id],
+                )
+            )
+    return by_project
+
+
+def _load_escalations(project_ids: list[int] | None, today: date):
+    by_project: dict[int, list[rules.EscalationFacts]] = defaultdict(list)
+    queryset = Escalation.objects.filter(until__gte=today)
+    if project_ids is not None:
+        queryset = queryset.filter(project_id__in=project_ids)
+    for project_id, colour, reason, until in queryset.values_list(
+        "project_id", "colour", "reason", "until"
+    ):
+        by_project[project_id].append(rules.EscalationFacts(colour, reason, until))
+    return by_project
+
+
+def _stored(colour: str | None) -> str:
+    return colour or ""
+
+
+def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | None):
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().order_by("id")
+        if project_ids is not None:
+            locked = locked.filter(id__in=project_ids)
+        current = {
+            row[0]: row
+            for row in locked.values_list(
+                "id", "state", "colour", "reasons", "needs_plan", "computed_as_of"
+            ).iterator(chunk_size=CHUNK * 5)
+        }
+        if not current:
+            return RecomputeSummary(today, 0, 0, 0)
+
+        policy = rules_policy()
+        types = {
+            row["id"]: row
+            for row in MilestoneType.objects.values(
+                "id", "code", "name", "order", "standard_days", "yellow_before_days",
+                "red_after_days", "count_working_days", "yellow_window_disabled",
+            )
+        }
+        uses_working_days = policy.count_working_days or any(
+            row["count_working_days"] for row in types.values()
+        )
+        calendar = working_calendar(today)[0] if uses_working_days else None
+        scope = None if project_ids is None else list(current)
+        milestones = _load_milestones(scope, types, policy, current)
+        escalations = _load_escalations(scope, today)
+
+        changed: list[Project] = []
+        status_changes: list[StatusChange] = []
+        for project_id, (_id, state, colour, reasons, needs_plan, as_of) in current.items():
+            result = rules.evaluate_project(
+                state=state,
+                milestones=milestones.get(project_id, ()),
+                policy=policy,
+                today=today,
+                escalations=escalations.get(project_id, ()),
+                calendar=calendar,
+            )
+            new_colour = _stored(result.colour)
+            new_reasons = result.reason_dicts
+            if (new_colour, new_reasons, result.needs_plan, today) == (
+                colour, reasons, needs_plan, as_of
+            ):
+                continue
+            project = Project(
+                id=project_id,
+                colour=new_colour,
+                reasons=new_reasons,
+                needs_plan=result.needs_plan,
+                computed_as_of=today,
+            )
+            if new_colour != colour:
+                project.colour_changed_at = now
+                status_changes.append(
+                    StatusChange(
+                        project_id=project_id,
+                        from_colour=colour,
+                        to_colour=new_colour,
+                        at=now,
+                        as_of=today,
+                        reasons=new_reasons,
+                    )
+                )
+            changed.append(project)
+
+        _write_results(changed)
+        StatusChange.objects.bulk_create(status_changes, batch_size=CHUNK)
+    summary = RecomputeSummary(today, len(current), len(changed), len(status_changes))
+    logger.info(
+        "recompute as of %s: %d examined, %d updated, %d status changes",
+        today, summary.examined, summary.updated, summary.status_changes,
+    )
+    return summary
+
+
+def _write_results(changed: list[Project]) -> None:
+    with_colour_change = [p for p in changed if p.colour_changed_at is not None]
+    without = [p for p in changed if p.colour_changed_at is None]
+    fields = ["colour", "reasons", "needs_plan", "computed_as_of"]
+    if connection.vendor == "postgresql":
+        _pg_update(with_colour_change, fields + ["colour_changed_at"])
+        _pg_update(without, fields)
+        return
+    Project.objects.bulk_update(with_colour_change, fields + ["colour_changed_at"], batch_size=500)
+    Project.objects.bulk_update(without, fields, batch_size=500)
+
+
+def _pg_update(projects: list[Project], fields: list[str]) -> None:
+    """One UPDATE … FROM (VALUES …) per chunk: far cheaper than CASE WHEN on 10k rows."""
+    if not projects:
+        return
+    table = Project._meta.db_table
+    columns = [Project._meta.get_field(name) for name in fields]
+    casts = {
+        "colour": "varchar",
+        "reasons": "jsonb",
+        "needs_plan": "boolean",
+        "computed_as_of": "date",
+        "colour_changed_at": "timestamptz",
+    }
+    assignments = ", ".join(f'"{f.column}" = v."{f.column}"' for f in columns)
+    value_columns = ", ".join(["id"] + [f'"{f.column}"' for f in columns])
+    row_template = "(%s::bigint, " + ", ".join(f"%s::{casts[f.name]}" for f in columns) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(projects), CHUNK):
+            chunk = projects[start : start + CHUNK]
+            params: list = []
+            for project in chunk:
+                params.append(project.id)
+                for field in columns:
+                    params.append(field.get_db_prep_save(getattr(project, field.attname), connection))
+            values = ", ".join([row_template] * len(chunk))
+            cursor.execute(
+                f'UPDATE "{table}" AS p SET {assignments} '
+                f"FROM (VALUES {values}) AS v({value_columns}) WHERE p.id = v.id",
+                params,
+            )

@@ -1,0 +1,231 @@
+"""The three-colour warning rules (三色预警规则) as a pure function.
+
+`evaluate_project` applies ../shared/spec/warning-rules.md to one project's
+milestones, escalations and policy as of a given day. No database, no clock:
+callers pass everything in, so every clause can be tested with a table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Protocol, Sequence
+
+RED = "red"
+YELLOW = "yellow"
+GREEN = "green"
+COLOUR_RANK = {None: 0, GREEN: 1, YELLOW: 2, RED: 3}
+
+ACTIVE = "active"
+
+# Reason kinds, stored with the project and rendered in the reader's language.
+DUE_SOON = "due_soon"
+OVERDUE = "overdue"
+ESCALATED = "escalated"
+
+# Milestone statuses.
+NOT_APPLICABLE = "not_applicable"
+DONE = "done"
+UNSCHEDULED = "unscheduled"
+PENDING = "pending"
+
+
+class WorkingDayCalendar(Protocol):
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]; negative when end is before start."""
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The day on which `days` working days after `start` have passed."""
+
+
+class CalendarDays:
+    """Plain calendar-day arithmetic, the default distance."""
+
+    def working_days_between(self, start: date, end: date) -> int:
+        return (end - start).days
+
+    def add_working_days(self, start: date, days: int) -> date:
+        return start + timedelta(days=days)
+
+
+CALENDAR_DAYS = CalendarDays()
+
+
+@dataclass(frozen=True)
+class Policy:
+    yellow_before_days: int | None = 15  # None disables the "due soon" window
+    red_after_days: int = 0
+    count_working_days: bool = False
+
+
+@dataclass(frozen=True)
+class MilestoneFacts:
+    code: str
+    name: str
+    order: int
+    standard_days: int | None = None
+    planned_date: date | None = None
+    actual_date: date | None = None
+    not_applicable: bool = False
+    policy: Policy | None = None  # this type's effective policy; None: the project's
+
+
+@dataclass(frozen=True)
+class EscalationFacts:
+    colour: str
+    reason: str
+    until: date
+
+
+@dataclass(frozen=True)
+class Reason:
+    colour: str
+    kind: str
+    days: int = 0  # overdue days (OVERDUE) or days left (DUE_SOON)
+    milestone_code: str = ""
+    milestone_name: str = ""
+    order: int = 0
+    note: str = ""  # an escalation's reason
+
+    def as_dict(self) -> dict:
+        return {
+            "colour": self.colour,
+            "kind": self.kind,
+            "days": self.days,
+            "milestone": self.milestone_code,
+            "name": self.milestone_name,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class MilestoneResult:
+    code: str
+    status: str
+    due_date: date | None = None
+    due_derived: bool = False  # "按标准时限": from the previous milestone's actual date
+    colour: str | None = None
+    # Pending: counted days past due (negative: days left). Done: actual − due.
+    days_late: int | None = None
+    reason: Reason | None = None
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    colour: str | None
+    reasons: tuple[Reason, ...] = ()
+    needs_plan: bool = False
+    milestones: tuple[MilestoneResult, ...] = field(default=())
+
+    @property
+    def reason_dicts(self) -> list[dict]:
+        return [reason.as_dict() for reason in self.reasons]
+
+
+def worse(a: str | None, b: str | None) -> str | None:
+    return a if COLOUR_RANK[a] >= COLOUR_RANK[b] else b
+
+
+def _calendar_for(policy: Policy, calendar: WorkingDayCalendar | None) -> WorkingDayCalendar:
+    if policy.count_working_days and calendar is not None:
+        return calendar
+    return CALENDAR_DAYS
+
+
+def _pending_colour(
+    facts: MilestoneFacts, due: date, today: date, policy: Policy, days: WorkingDayCalendar
+) -> tuple[str, int, Reason | None]:
+    """Colour, signed days past due, and reason of a pending milestone with a due date."""
+    if today <= due:
+        left = days.working_days_between(today, due)
+        overdue = -left
+    else:
+        overdue = days.working_days_between(due, today)
+        # Only non-working days have passed since the due date: it is due today.
+        left = 0 if overdue <= 0 else None
+        overdue = max(overdue, 0)
+    if left is not None:
+        window = policy.yellow_before_days
+        if window is not None and left <= window:
+            return YELLOW, -left, Reason(
+                YELLOW, DUE_SOON, left, facts.code, facts.name, facts.order
+            )
+        return GREEN, -left, None
+    colour = RED if overdue > policy.red_after_days else YELLOW
+    return colour, overdue, Reason(colour, OVERDUE, overdue, facts.code, facts.name, facts.order)
+
+
+def evaluate_milestones(
+    milestones: Sequence[MilestoneFacts],
+    *,
+    policy: Policy,
+    today: date,
+    calendar: WorkingDayCalendar | None = None,
+) -> tuple[MilestoneResult, ...]:
+    """Due date and colour of each milestone, in catalogue order."""
+    results = []
+    previous_actual: date | None = None  # of the previous applicable milestone
+    for facts in sorted(milestones, key=lambda m: m.order):
+        effective = facts.policy or policy
+        days = _calendar_for(effective, calendar)
+        if facts.not_applicable:
+            results.append(MilestoneResult(facts.code, NOT_APPLICABLE))
+            continue
+        derived = False
+        due = facts.planned_date
+        if due is None and previous_actual is not None and facts.standard_days is not None:
+            due = days.add_working_days(previous_actual, facts.standard_days)
+            derived = True
+        previous_actual = facts.actual_date
+        if facts.actual_date is not None:
+            late = days.working_days_between(due, facts.actual_date) if due else None
+            results.append(MilestoneResult(facts.code, DONE, due, derived, GREEN, late))
+        elif due is None:
+            results.append(MilestoneResult(facts.code, UNSCHEDULED))
+        else:
+            colour, overdue, reason = _pending_colour(facts, due, today, effective, days)
+            results.append(
+                MilestoneResult(facts.code, PENDING, due, derived, colour, overdue, reason)
+            )
+    return tuple(results)
+
+
+def _reason_sort_key(reason: Reason) -> tuple:
+    # Red before yellow; escalations head their colour; then most overdue
+    # (due-soon reasons count as negative overdue), then catalogue order.
+    signed = reason.days if reason.kind == OVERDUE else -reason.days
+    return (-COLOUR_RANK[reason.colour], reason.kind != ESCALATED, -signed, reason.order)
+
+
+def evaluate_project(
+    *,
+    state: str,
+    milestones: Sequence[MilestoneFacts],
+    policy: Policy,
+    today: date,
+    escalations: Sequence[EscalationFacts] = (),
+    calendar: WorkingDayCalendar | None = None,
+) -> ProjectResult:
+    """Apply the warning rules to one project as of `today`."""
+    results = evaluate_milestones(milestones, policy=policy, today=today, calendar=calendar)
+    if state != ACTIVE:
+        return ProjectResult(colour=None, milestones=results)
+
+    colour = GREEN
+    reasons = []
+    for result in results:
+        if result.reason is not None:
+            reasons.append(result.reason)
+        if result.colour is not None:
+            colour = worse(colour, result.colour)
+    for escalation in escalations:
+        if today <= escalation.until and escalation.colour in (YELLOW, RED):
+            colour = worse(colour, escalation.colour)
+            reasons.append(Reason(escalation.colour, ESCALATED, note=escalation.reason))
+    pending = [r for r in results if r.status in (PENDING, UNSCHEDULED)]
+    needs_plan = bool(pending) and pending[0].status == UNSCHEDULED
+    return ProjectResult(
+        colour=colour,
+        reasons=tuple(sorted(reasons, key=_reason_sort_key)),
+        needs_plan=needs_plan,
+        milestones=results,
+    )
