@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("钱塘区重点项目三色预警系统")
+admin.site.site_title = _("三色预警管理后台")
+admin.site.index_title = _("管理后台")
 
 urlpatterns = [
     path("", include("projects.urls")),
