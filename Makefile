@@ -1,0 +1,80 @@
+# Qiantang three-colour warning system: the two commands (`make run`, `make test`) and helpers.
+# GNU make. Everything runs from a virtual environment in .venv, installed from the lock files.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+# uv installs the locked stack in seconds; it lives inside .venv so a fresh machine needs only Python.
+UV_VERSION := 0.13.9
+UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
+ENV_STAMP := $(VENV)/.installed
+
+# `make run`
+WEB_HOST ?= 127.0.0.1
+WEB_PORT ?= 8000
+DEMO_PASSWORD ?= qiantang-demo
+DEMO_PROJECTS ?= 260
+
+# `make test`: PostgreSQL and Redis on loopback unless the environment says otherwise.
+TEST_DATABASE_URL_DEFAULT := postgres://postgres@127.0.0.1:5432/qiantang
+TEST_REDIS_URL_DEFAULT := redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: help env run test lock clean
+
+help:
+	@echo "make run    install if needed, migrate, seed demo data, start web + worker + beat"
+	@echo "make test   install if needed, run the whole test suite (PostgreSQL + Redis on loopback)"
+	@echo "make env    create .venv and install the locked dependencies"
+	@echo "make lock   re-resolve requirements*.lock from the ranges in pyproject.toml"
+	@echo "make clean  remove .venv and var/ (the SQLite database and the embedded broker)"
+
+env: $(ENV_STAMP)
+
+# The venv itself and uv inside it (pinned). A venv made by other means may lack pip: ensurepip.
+$(VENV)/.uv-$(UV_VERSION):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@touch $@
+
+# Re-installs only when the ranges or the locks change. `uv pip install` (not `sync`) so that uv
+# does not uninstall itself; the project goes in editable (see README: the warnings/ folder).
+$(ENV_STAMP): $(VENV)/.uv-$(UV_VERSION) pyproject.toml requirements.lock requirements-dev.lock
+	$(UV) pip install --quiet --python $(PY) -r requirements-dev.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@touch $@
+
+run: $(ENV_STAMP)
+	@set -euo pipefail; \
+	export PATH="$(BIN):$$PATH" DEBUG="$${DEBUG-1}" WEB_HOST="$(WEB_HOST)" WEB_PORT="$(WEB_PORT)"; \
+	python manage.py migrate --noinput; \
+	case "$$DEBUG" in 1|true|True|yes|on) ;; *) python manage.py collectstatic --noinput -v 0 ;; esac; \
+	python manage.py seed_demo --if-empty --projects "$(DEMO_PROJECTS)" --password "$(DEMO_PASSWORD)"; \
+	echo; \
+	echo "  Qiantang three-colour warning system (钱塘区重点项目三色预警)"; \
+	echo "  Site:   http://$(WEB_HOST):$(WEB_PORT)/"; \
+	echo "  Admin:  http://$(WEB_HOST):$(WEB_PORT)/admin/"; \
+	echo "  Log in: office (投资管理科, administers everything), leader (领导, read-only),"; \
+	echo "          cadre1, cadre2, ... (项目干部); password: $(DEMO_PASSWORD)"; \
+	echo "          (accounts seeded earlier keep the password they were seeded with)"; \
+	echo "  Ctrl-C stops the web server, the Celery worker and beat."; \
+	echo; \
+	exec honcho --env /dev/null start --procfile Procfile
+
+test: $(ENV_STAMP)
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL_DEFAULT)}" \
+	TEST_REDIS_URL="$${TEST_REDIS_URL:-$(TEST_REDIS_URL_DEFAULT)}" \
+	PATH="$(BIN):$$PATH" \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lock: $(VENV)/.uv-$(UV_VERSION)
+	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 -q -o requirements-dev.lock
+	$(UV) pip compile pyproject.toml --universal --python-version 3.11 -c requirements-dev.lock -q -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var
