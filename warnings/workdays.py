@@ -52,8 +52,14 @@ class WorkingCalendar:
         return cumulative[self._index(end)] - cumulative[self._index(start)]
 
     def add_working_days(self, start: date, days: int) -> date:
-        """The first day by which `days` working days after `start` have passed."""
-        if days <= 0:
+        """The first day by which `days` working days after `start` have passed.
+
+        Negative `days` count back to the working day from which `-days` working
+        days lead to `start`, so that working_days_between(start, result) == days
+        either way (as `start + timedelta(days)` does for calendar days). Zero is
+        `start` itself, working day or not. Clamped to FIRST_DAY..LAST_DAY.
+        """
+        if days == 0:
             return start
         cumulative = self._cumulative
         target = cumulative[self._index(start)] + days
