@@ -45,7 +45,8 @@ def recompute_projects(
     return _recompute(today=today, now=now, project_ids=sorted(set(project_ids)))
 
 
-def _chunks(ids: list[int], size: int = CHUNK):
+def _chunks(ids: list[int], size: int | None = None):
+    size = size or CHUNK  # read at call time, so tests can shrink it
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 

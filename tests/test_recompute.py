@@ -1,0 +1,650 @@
+"""The recompute service: stored results, status changes, writes, locks, speed.
+
+Every test passes "today" (and usually "now") in; nothing reads the wall clock.
+"""
+import threading
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from projects.models import Milestone, MilestoneType, Project
+from qiantang_warnings import recompute
+from qiantang_warnings.models import CalendarDay, Escalation, StatusChange, WarningPolicy
+from qiantang_warnings.recompute import recompute_all, recompute_projects
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+D = timedelta(days=1)
+
+
+def at(day, hour=9):
+    """An aware moment on `day` in Shanghai, passed as the recompute's `now`."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
+
+
+def reason(colour, kind, days, code="", name="", note=""):
+    return {"colour": colour, "kind": kind, "days": days, "milestone": code, "name": name, "note": note}
+
+
+def writes(captured):
+    """The statements of a CaptureQueriesContext that change data."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+    ]
+
+
+def changes(project):
+    return list(
+        StatusChange.objects.filter(project=project)
+        .order_by("at", "id")
+        .values_list("from_colour", "to_colour")
+    )
+
+
+# --- What is stored ---------------------------------------------------------
+
+
+def test_stores_colour_reasons_needs_plan_and_as_of(make_project, today):
+    late = make_project("QT-RED", milestones={"signing": {"planned_date": today - 3 * D}})
+    unplanned = make_project("QT-PLAN", milestones={"approval": {}, "signing": {}})
+    derived = make_project(
+        "QT-STD",
+        # 签约 has no planned date: due 30 days after 过会's actual date (按标准时限).
+        milestones={"approval": {"actual_date": today - 40 * D}, "signing": {}},
+    )
+
+    summary = recompute_all(today=today, now=at(today))
+
+    assert (summary.as_of, summary.examined, summary.updated, summary.status_changes) == (
+        today, 3, 3, 3,
+    )
+    late.refresh_from_db()
+    assert late.colour == "red"
+    assert late.reasons == [reason("red", "overdue", 3, "signing", "项目签约")]
+    assert late.headline_reason == "项目签约逾期3天"
+    assert late.needs_plan is False
+    assert late.computed_as_of == today
+    assert late.colour_changed_at == at(today)
+
+    unplanned.refresh_from_db()
+    assert (unplanned.colour, unplanned.reasons, unplanned.needs_plan) == ("green", [], True)
+
+    derived.refresh_from_db()
+    assert derived.colour == "red"
+    assert derived.reasons == [reason("red", "overdue", 10, "signing", "项目签约")]
+    assert derived.needs_plan is False
+
+
+def test_reasons_are_ordered_red_first_then_most_overdue(make_project, today):
+    project = make_project(
+        milestones={
+            "signing": {"planned_date": today + 3 * D},  # yellow, due soon
+            "land_listing": {"planned_date": today - 2 * D},  # red, 2 days
+            "land_transfer": {"planned_date": today - 9 * D},  # red, 9 days
+        }
+    )
+    recompute_all(today=today)
+    project.refresh_from_db()
+    assert project.reason_texts == ["土地出让逾期9天", "土地挂牌逾期2天", "项目签约将于3天后到期"]
+
+
+def test_a_rerun_as_of_the_same_day_writes_nothing(make_project, today):
+    for n in range(6):
+        make_project(f"QT-{n}", milestones={"signing": {"planned_date": today + (n * 7 - 14) * D}})
+    Escalation.objects.create(
+        project=Project.objects.get(code="QT-5"), colour="red", reason="区领导督办", until=today
+    )
+    first = recompute_all(today=today, now=at(today))
+    assert first.updated == 6
+    stored = list(Project.objects.order_by("id").values())
+
+    with CaptureQueriesContext(connection) as captured:
+        again = recompute_all(today=today, now=at(today, 15))
+
+    assert writes(captured) == []
+    assert (again.examined, again.updated, again.status_changes) == (6, 0, 0)
+    assert list(Project.objects.order_by("id").values()) == stored
+    assert StatusChange.objects.count() == 6
+
+
+# --- Status changes ---------------------------------------------------------
+
+
+def test_one_status_change_per_colour_change_and_none_for_a_new_reason(make_project):
+    due = datetime(2026, 12, 10).date()
+    project = make_project(milestones={"signing": {"planned_date": due}})
+
+    def run(day):
+        summary = recompute_all(today=day, now=at(day))
+        project.refresh_from_db()
+        return summary
+
+    run(due - 20 * D)  # '' → green: the first colour counts as a change
+    assert changes(project) == [("", "green")]
+    assert project.colour_changed_at == at(due - 20 * D)
+
+    run(due - 15 * D)  # green → yellow: 15 days before the due date
+    assert project.reasons == [reason("yellow", "due_soon", 15, "signing", "项目签约")]
+    assert changes(project) == [("", "green"), ("green", "yellow")]
+    assert project.colour_changed_at == at(due - 15 * D)
+
+    summary = run(due - 10 * D)  # still yellow, another reason: stored, but no change
+    assert (summary.updated, summary.status_changes) == (1, 0)
+    assert project.reasons == [reason("yellow", "due_soon", 10, "signing", "项目签约")]
+    assert project.computed_as_of == due - 10 * D
+    assert project.colour_changed_at == at(due - 15 * D)
+    assert len(changes(project)) == 2
+
+    run(due)
+    assert project.headline_reason == "项目签约今天到期"
+    assert project.colour == "yellow"
+
+    run(due + D)  # yellow → red: the day after the due date
+    assert project.reasons == [reason("red", "overdue", 1, "signing", "项目签约")]
+    assert changes(project) == [("", "green"), ("green", "yellow"), ("yellow", "red")]
+    assert project.colour_changed_at == at(due + D)
+
+    summary = run(due + D)  # the same day again: nothing
+    assert (summary.updated, summary.status_changes) == (0, 0)
+    assert len(changes(project)) == 3
+
+
+def test_a_status_change_records_from_to_when_and_reasons(make_project, today):
+    project = make_project(milestones={"signing": {"planned_date": today - 5 * D}})
+    recompute_all(today=today, now=at(today, 10))
+    change = StatusChange.objects.get(project=project)
+    assert (change.from_colour, change.to_colour) == ("", "red")
+    assert change.at == at(today, 10)
+    assert change.as_of == today
+    assert change.reasons == [reason("red", "overdue", 5, "signing", "项目签约")]
+
+
+@pytest.mark.parametrize("state", ["paused", "completed", "terminated"])
+def test_projects_that_are_not_active_have_no_colour(make_project, today, state):
+    resting = make_project(
+        "QT-REST", state=state, milestones={"signing": {"planned_date": today - 30 * D}}
+    )
+    turning = make_project("QT-TURN", milestones={"signing": {"planned_date": today - 30 * D}})
+    recompute_all(today=today, now=at(today))
+    resting.refresh_from_db()
+    assert (resting.colour, resting.reasons, resting.needs_plan) == ("", [], False)
+    assert resting.computed_as_of == today
+    assert changes(resting) == []  # '' → '' is no change
+    assert resting.colour_changed_at is None
+
+    Project.objects.filter(pk=turning.pk).update(state=state)
+    summary = recompute_all(today=today, now=at(today, 11))
+    turning.refresh_from_db()
+    assert summary.status_changes == 1
+    assert (turning.colour, turning.reasons) == ("", [])
+    assert changes(turning) == [("", "red"), ("red", "")]
+    assert turning.colour_changed_at == at(today, 11)
+
+
+def test_escalation_raises_the_colour_until_its_end_date_then_lapses(make_project, today):
+    project = make_project(milestones={"signing": {"planned_date": today + 60 * D}})
+    recompute_all(today=today, now=at(today, 8))
+    project.refresh_from_db()
+    assert project.colour == "green"
+
+    until = today + 2 * D
+    Escalation.objects.create(project=project, colour="red", reason="区长专题会督办", until=until)
+    recompute_all(today=today, now=at(today))
+    project.refresh_from_db()
+    assert project.colour == "red"
+    assert project.reasons == [reason("red", "escalated", 0, note="区长专题会督办")]
+    assert project.headline_reason == "督办：区长专题会督办"
+
+    recompute_all(today=until, now=at(until))  # still in force on its end date
+    project.refresh_from_db()
+    assert project.colour == "red"
+
+    recompute_all(today=until + D, now=at(until + D))  # lapses by itself
+    project.refresh_from_db()
+    assert (project.colour, project.reasons) == ("green", [])
+    assert changes(project) == [("", "green"), ("green", "red"), ("red", "green")]
+
+
+def test_escalation_never_lowers_a_colour(make_project, today):
+    project = make_project(milestones={"signing": {"planned_date": today - 4 * D}})
+    Escalation.objects.create(project=project, colour="yellow", reason="提醒", until=today + 9 * D)
+    recompute_all(today=today)
+    project.refresh_from_db()
+    assert project.colour == "red"
+    assert project.reasons == [
+        reason("red", "overdue", 4, "signing", "项目签约"),
+        reason("yellow", "escalated", 0, note="提醒"),
+    ]
+
+
+def test_escalation_of_an_inactive_project_gives_no_colour(make_project, today):
+    project = make_project(state="paused")
+    Escalation.objects.create(project=project, colour="red", reason="督办", until=today + 9 * D)
+    recompute_all(today=today)
+    project.refresh_from_db()
+    assert project.colour == ""
+
+
+# --- Scope ------------------------------------------------------------------
+
+
+def test_recompute_projects_touches_only_the_given_projects(make_project, today, monkeypatch):
+    first, second, third = (
+        make_project(f"QT-{n}", milestones={"signing": {"planned_date": today - D}})
+        for n in range(3)
+    )
+    written = []
+    real_write = recompute._write_results
+    monkeypatch.setattr(
+        recompute, "_write_results",
+        lambda changed: written.extend(p.id for p in changed) or real_write(changed),
+    )
+
+    summary = recompute_projects([third.id, first.id, first.id], today=today)
+
+    assert (summary.examined, summary.updated, summary.status_changes) == (2, 2, 2)
+    assert sorted(written) == sorted([first.id, third.id])
+    second.refresh_from_db()
+    assert (second.colour, second.computed_as_of) == ("", None)
+    assert not StatusChange.objects.filter(project=second).exists()
+    for project in (first, third):
+        project.refresh_from_db()
+        assert (project.colour, project.computed_as_of) == ("red", today)
+
+
+def test_recompute_projects_of_nothing_or_of_unknown_ids_does_nothing(make_project, today):
+    make_project(milestones={"signing": {"planned_date": today - D}})
+    with CaptureQueriesContext(connection) as captured:
+        assert recompute_projects([], today=today).examined == 0
+        assert recompute_projects([987654], today=today).examined == 0
+    assert writes(captured) == []
+    assert StatusChange.objects.count() == 0
+
+
+def test_only_projects_whose_result_changed_are_written(make_project, today, monkeypatch):
+    projects = [
+        make_project(f"QT-{n}", milestones={"signing": {"planned_date": today + 40 * D}})
+        for n in range(4)
+    ]
+    recompute_all(today=today)
+    Milestone.objects.filter(project=projects[2]).update(planned_date=today - 2 * D)
+    written = []
+    real_write = recompute._write_results
+    monkeypatch.setattr(
+        recompute, "_write_results",
+        lambda changed: written.extend(p.id for p in changed) or real_write(changed),
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        summary = recompute_all(today=today)
+
+    assert written == [projects[2].id]
+    assert (summary.updated, summary.status_changes) == (1, 1)
+    assert [sql.split()[0].upper() for sql in writes(captured)] == ["UPDATE", "INSERT"]
+
+
+# --- Queries do not grow with the number of projects ------------------------
+
+
+def _queries_for(n, make_project, today):
+    """(first run, re-run, one-project run) query counts for n fresh projects, rolled back."""
+    with transaction.atomic():
+        ids = []
+        for i in range(n):
+            project = make_project(
+                f"QT-N{n}-{i}",
+                milestones={
+                    "approval": {"actual_date": today - 100 * D},
+                    "signing": {"planned_date": today + (i % 4 * 10 - 15) * D},
+                    "land_listing": {},
+                },
+            )
+            if i % 4 == 2:  # a yellow project, red until today: every n has one
+                Escalation.objects.create(project=project, colour="red", reason="督办", until=today)
+            ids.append(project.id)
+        with CaptureQueriesContext(connection) as first:
+            recompute_all(today=today)
+        with CaptureQueriesContext(connection) as rerun:
+            recompute_all(today=today)
+        with CaptureQueriesContext(connection) as some:
+            recompute_projects(ids, today=today + D)
+        transaction.set_rollback(True)
+    return len(first), len(rerun), len(some)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_number_of_projects(make_project, today):
+    small = _queries_for(5, make_project, today)
+    large = _queries_for(50, make_project, today)
+    assert small == large
+    assert max(large) <= 12, large
+
+
+def test_queries_stay_flat_when_counting_working_days(make_project, today):
+    WarningPolicy.objects.filter(pk=1).update(count_working_days=True)
+    CalendarDay.objects.create(date=today + 3 * D, is_working_day=True, note="调休")
+    assert _queries_for(5, make_project, today) == _queries_for(40, make_project, today)
+
+
+# --- Policy overrides per milestone type -------------------------------------
+
+
+def test_a_milestone_type_can_widen_its_yellow_window(make_project, catalogue, today):
+    MilestoneType.objects.filter(code="signing").update(yellow_before_days=30)
+    signing = make_project("QT-S", milestones={"signing": {"planned_date": today + 20 * D}})
+    listing = make_project("QT-L", milestones={"land_listing": {"planned_date": today + 20 * D}})
+    recompute_all(today=today)
+    signing.refresh_from_db()
+    listing.refresh_from_db()
+    assert signing.reasons == [reason("yellow", "due_soon", 20, "signing", "项目签约")]
+    assert listing.colour == "green"  # the global 15 days still applies to 土地挂牌
+
+
+def test_a_milestone_type_can_allow_days_overdue_before_red(make_project, today):
+    MilestoneType.objects.filter(code="completion").update(red_after_days=5)
+    at_five = make_project("QT-5", milestones={"completion": {"planned_date": today - 5 * D}})
+    at_six = make_project("QT-6", milestones={"completion": {"planned_date": today - 6 * D}})
+    other = make_project("QT-O", milestones={"signing": {"planned_date": today - D}})
+    recompute_all(today=today)
+    for project in (at_five, at_six, other):
+        project.refresh_from_db()
+    assert at_five.reasons == [reason("yellow", "overdue", 5, "completion", "竣工验收")]
+    assert at_six.colour == "red"
+    assert other.colour == "red"
+
+
+def test_a_milestone_type_can_switch_off_its_yellow_window(make_project, today):
+    MilestoneType.objects.filter(code="signing").update(yellow_window_disabled=True)
+    soon = make_project("QT-S", milestones={"signing": {"planned_date": today}})
+    late = make_project("QT-L", milestones={"signing": {"planned_date": today - D}})
+    recompute_all(today=today)
+    soon.refresh_from_db()
+    late.refresh_from_db()
+    assert (soon.colour, soon.reasons) == ("green", [])
+    assert late.colour == "red"
+
+
+def test_changing_the_global_policy_changes_the_result(make_project, today):
+    project = make_project(milestones={"signing": {"planned_date": today - 3 * D}})
+    recompute_all(today=today)
+    WarningPolicy.objects.filter(pk=1).update(red_after_days=3)
+    summary = recompute_all(today=today, now=at(today))
+    project.refresh_from_db()
+    assert summary.status_changes == 1
+    assert project.reasons == [reason("yellow", "overdue", 3, "signing", "项目签约")]
+
+
+# --- Working days, with the office's calendar from the database ---------------
+
+WEDNESDAY = datetime(2026, 11, 25).date()  # the fixture's today
+
+
+def test_working_days_are_counted_when_the_policy_says_so(make_project):
+    WarningPolicy.objects.filter(pk=1).update(yellow_before_days=3, count_working_days=True)
+    # Due Monday 11-30: Thu, Fri, Mon = 3 working days (5 calendar days).
+    soon = make_project("QT-SOON", milestones={"signing": {"planned_date": WEDNESDAY + 5 * D}})
+    # Due Friday 11-20: overdue Mon, Tue, Wed = 3 working days (5 calendar days).
+    late = make_project("QT-LATE", milestones={"signing": {"planned_date": WEDNESDAY - 5 * D}})
+    recompute_all(today=WEDNESDAY)
+    soon.refresh_from_db()
+    late.refresh_from_db()
+    assert soon.reasons == [reason("yellow", "due_soon", 3, "signing", "项目签约")]
+    assert late.reasons == [reason("red", "overdue", 3, "signing", "项目签约")]
+
+    WarningPolicy.objects.filter(pk=1).update(count_working_days=False)
+    recompute_all(today=WEDNESDAY)
+    soon.refresh_from_db()
+    assert soon.colour == "green"  # 5 calendar days > 3
+
+
+def test_the_office_calendar_overrides_the_package(make_project):
+    WarningPolicy.objects.filter(pk=1).update(yellow_before_days=3, count_working_days=True)
+    project = make_project(milestones={"signing": {"planned_date": WEDNESDAY + 5 * D}})
+    recompute_all(today=WEDNESDAY)
+    project.refresh_from_db()
+    assert project.colour == "yellow"
+
+    # Saturday 11-28 declared a working day (调休): 4 working days → no longer yellow.
+    CalendarDay.objects.create(date=WEDNESDAY + 3 * D, is_working_day=True, note="调休上班")
+    recompute_all(today=WEDNESDAY)
+    project.refresh_from_db()
+    assert project.colour == "green"
+
+    # Thursday and Friday declared days off: 2 working days left.
+    CalendarDay.objects.create(date=WEDNESDAY + D, is_working_day=False)
+    CalendarDay.objects.create(date=WEDNESDAY + 2 * D, is_working_day=False)
+    recompute_all(today=WEDNESDAY)
+    project.refresh_from_db()
+    assert project.reasons == [reason("yellow", "due_soon", 2, "signing", "项目签约")]
+
+
+def test_the_package_supplies_statutory_holidays_and_the_office_corrects_them(make_project):
+    WarningPolicy.objects.filter(pk=1).update(yellow_before_days=3, count_working_days=True)
+    day = datetime(2026, 9, 30).date()
+    # Due Friday 10-09: National Day holiday 10-01..10-07, then Thu 10-08, Fri 10-09.
+    project = make_project(milestones={"signing": {"planned_date": datetime(2026, 10, 9).date()}})
+    recompute_all(today=day)
+    project.refresh_from_db()
+    assert project.reasons == [reason("yellow", "due_soon", 2, "signing", "项目签约")]
+
+    # The office says Monday 10-05 is worked after all: 3 working days.
+    CalendarDay.objects.create(date=datetime(2026, 10, 5).date(), is_working_day=True)
+    recompute_all(today=day)
+    project.refresh_from_db()
+    assert project.reasons == [reason("yellow", "due_soon", 3, "signing", "项目签约")]
+
+
+def test_a_year_no_source_covers_falls_back_to_weekends_without_crashing(make_project):
+    WarningPolicy.objects.filter(pk=1).update(yellow_before_days=3, count_working_days=True)
+    day = datetime(2026, 12, 30).date()  # Wednesday; chinese-calendar stops at 2026
+    # Due Monday 2027-01-04: Thu 12-31, Fri 01-01 (no source: a weekday), Mon = 3.
+    project = make_project(milestones={"signing": {"planned_date": datetime(2027, 1, 4).date()}})
+    recompute_all(today=day)
+    project.refresh_from_db()
+    assert project.reasons == [reason("yellow", "due_soon", 3, "signing", "项目签约")]
+
+    CalendarDay.objects.create(date=datetime(2027, 1, 1).date(), is_working_day=False, note="元旦")
+    recompute_all(today=day)
+    project.refresh_from_db()
+    assert project.reasons == [reason("yellow", "due_soon", 2, "signing", "项目签约")]
+
+
+def test_one_milestone_type_can_count_working_days_alone(make_project):
+    MilestoneType.objects.filter(code="signing").update(count_working_days=True)
+    WarningPolicy.objects.filter(pk=1).update(yellow_before_days=3)
+    signing = make_project("QT-S", milestones={"signing": {"planned_date": WEDNESDAY + 5 * D}})
+    listing = make_project("QT-L", milestones={"land_listing": {"planned_date": WEDNESDAY + 5 * D}})
+    recompute_all(today=WEDNESDAY)
+    signing.refresh_from_db()
+    listing.refresh_from_db()
+    assert signing.colour == "yellow"  # 3 working days
+    assert listing.colour == "green"  # 5 calendar days
+
+
+# --- The bulk write -------------------------------------------------------------
+
+
+@pytest.mark.services
+def test_postgresql_writes_in_chunks_of_update_from_values(make_project, today, monkeypatch):
+    assert connection.vendor == "postgresql", "this test needs PostgreSQL (DATABASE_URL)"
+    monkeypatch.setattr(recompute, "CHUNK", 3)
+    note = '限期 "整改" \'O\'Brien\' \\ 反斜杠 %s %(x)s'
+    reds = []
+    for n in range(5):
+        project = make_project(f"QT-R{n}", milestones={"signing": {"planned_date": today + 10 * D}})
+        Escalation.objects.create(project=project, colour="red", reason=note, until=today + D)
+        reds.append(project)
+    recompute_all(today=today, now=at(today))
+    yellows = [
+        make_project(f"QT-Y{n}", milestones={"signing": {"planned_date": today + 12 * D}})
+        for n in range(4)
+    ]
+    recompute_all(today=today, now=at(today))
+    # Next day: reds stay red with a new reason; yellows stay yellow with a new reason.
+    with CaptureQueriesContext(connection) as captured:
+        summary = recompute_all(today=today + D, now=at(today + D))
+
+    assert (summary.updated, summary.status_changes) == (9, 0)
+    updates = [sql for sql in writes(captured) if sql.startswith("UPDATE")]
+    assert len(updates) == 3  # 9 rows, chunks of 3
+    assert all("FROM (VALUES" in sql for sql in updates)
+    for project in reds:
+        project.refresh_from_db()
+        assert project.colour == "red"
+        assert project.reasons == [
+            reason("red", "escalated", 0, note=note),
+            reason("yellow", "due_soon", 9, "signing", "项目签约"),
+        ]
+        assert project.computed_as_of == today + D
+        assert project.colour_changed_at == at(today)
+
+    # Colour changes and reason-only changes in one run, both across chunk borders.
+    Escalation.objects.all().delete()
+    with CaptureQueriesContext(connection) as captured:
+        summary = recompute_all(today=today + 2 * D, now=at(today + 2 * D))
+    assert (summary.updated, summary.status_changes) == (9, 5)
+    assert len([sql for sql in writes(captured) if sql.startswith("UPDATE")]) == 2 + 2
+    for project in reds:
+        project.refresh_from_db()
+        assert (project.colour, project.colour_changed_at) == ("yellow", at(today + 2 * D))
+    for project in yellows:
+        project.refresh_from_db()
+        assert project.reasons == [reason("yellow", "due_soon", 10, "signing", "项目签约")]
+        assert project.colour_changed_at == at(today)
+
+
+# --- Two recomputes at the same time -------------------------------------------
+
+
+def _run_in_thread(name, target, results):
+    def body():
+        try:
+            results[name] = target()
+        except BaseException as error:  # reported by the test, not lost in the thread
+            results[name] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=body, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def _waiting_for_a_lock(timeout=10.0) -> bool:
+    """True once another backend of this database waits on a row lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def _hold_first_recompute(monkeypatch):
+    """Make the recompute running in thread "first" pause while it holds its locks."""
+    holding, release = threading.Event(), threading.Event()
+    real_policy = recompute.rules_policy
+
+    def rules_policy():
+        # Called inside the transaction, after the project rows are locked.
+        if threading.current_thread().name == "first":
+            holding.set()
+            assert release.wait(30), "the test never released the first recompute"
+        return real_policy()
+
+    monkeypatch.setattr(recompute, "rules_policy", rules_policy)
+    return holding, release
+
+
+def _concurrent(monkeypatch, first, second):
+    holding, release = _hold_first_recompute(monkeypatch)
+    results = {}
+    threads = [_run_in_thread("first", first, results)]
+    assert holding.wait(10), results
+    threads.append(_run_in_thread("second", second, results))
+    blocked = _waiting_for_a_lock()
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    for value in results.values():
+        if isinstance(value, BaseException):
+            raise value
+    return blocked, results
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_full_recomputes_at_once_record_each_change_once(make_project, today, monkeypatch):
+    assert connection.vendor == "postgresql", "this test needs PostgreSQL (DATABASE_URL)"
+    projects = [
+        make_project(f"QT-{n}", milestones={"signing": {"planned_date": today + (n - 3) * 5 * D}})
+        for n in range(8)
+    ]
+
+    blocked, results = _concurrent(
+        monkeypatch,
+        lambda: recompute_all(today=today, now=at(today, 9)),
+        lambda: recompute_all(today=today, now=at(today, 10)),
+    )
+
+    for project in projects:
+        assert StatusChange.objects.filter(project=project).count() == 1
+        project.refresh_from_db()
+        assert project.colour_changed_at == at(today, 9)
+    assert results["first"].status_changes == 8
+    assert (results["second"].updated, results["second"].status_changes) == (0, 0)
+    assert blocked, "the second recompute never waited for the first one's row locks"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_project_recompute_waits_for_a_full_one(make_project, today, monkeypatch):
+    assert connection.vendor == "postgresql", "this test needs PostgreSQL (DATABASE_URL)"
+    projects = [
+        make_project(f"QT-{n}", milestones={"signing": {"planned_date": today - D}})
+        for n in range(4)
+    ]
+    blocked, results = _concurrent(
+        monkeypatch,
+        lambda: recompute_all(today=today),
+        lambda: recompute_projects([projects[3].id, projects[1].id], today=today),
+    )
+    assert StatusChange.objects.count() == 4
+    assert results["second"].status_changes == 0
+    assert blocked
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_recompute_after_a_change_made_while_locked_sees_the_change(
+    make_project, today, monkeypatch
+):
+    """The second recompute reads milestones only after it holds the locks."""
+    assert connection.vendor == "postgresql", "this test needs PostgreSQL (DATABASE_URL)"
+    project = make_project(milestones={"signing": {"planned_date": today + 60 * D}})
+    milestone = Milestone.objects.get(project=project)
+
+    def first():
+        return recompute_all(today=today, now=at(today, 9))
+
+    def second():
+        # Like an admin save: change the milestone, then recompute the project.
+        with transaction.atomic():
+            Milestone.objects.filter(pk=milestone.pk).update(planned_date=today - D)
+            return recompute_projects([project.id], today=today, now=at(today, 10))
+
+    blocked, results = _concurrent(monkeypatch, first, second)
+    project.refresh_from_db()
+    assert project.colour == "red"
+    assert changes(project) == [("", "green"), ("green", "red")]
+    assert blocked
