@@ -1,0 +1,161 @@
+"""projects.services.record_milestone_change: baseline, re-plan history, refusals."""
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+
+from projects.models import Milestone, MilestoneReplan
+from projects.services import record_milestone_change
+
+D = timedelta(days=1)
+
+
+@pytest.fixture
+def signing(make_project):
+    project = make_project()
+    return Milestone.objects.create(project=project, milestone_type_id=_type_id("signing"))
+
+
+def _type_id(code):
+    from projects.models import MilestoneType
+
+    return MilestoneType.objects.get(code=code).id
+
+
+def edit(milestone, **changes):
+    """Apply an edit to a fresh copy, as a form would, remembering the stored plan."""
+    fresh = Milestone.objects.get(pk=milestone.pk)
+    previous = fresh.planned_date
+    for name, value in changes.items():
+        setattr(fresh, name, value)
+    return fresh, previous
+
+
+def stored(milestone):
+    return Milestone.objects.values("planned_date", "baseline_date", "actual_date").get(
+        pk=milestone.pk
+    )
+
+
+def test_the_first_planned_date_becomes_the_baseline(signing, today, role_users):
+    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, previous_planned_date=previous, by=role_users["cadre1"], today=today)
+
+    assert stored(signing) == {
+        "planned_date": date(2027, 3, 1), "baseline_date": date(2027, 3, 1), "actual_date": None,
+    }
+    assert not MilestoneReplan.objects.exists()  # a first plan is not a re-plan
+
+
+def test_a_replan_keeps_the_baseline_and_records_who_and_why(signing, today, role_users):
+    for planned, why in [
+        (date(2027, 3, 1), ""),
+        (date(2027, 5, 1), "  土地指标延后下达  "),
+        (date(2027, 6, 15), "规划调整"),
+    ]:
+        fresh, previous = edit(signing, planned_date=planned)
+        record_milestone_change(
+            fresh, previous_planned_date=previous, replan_reason=why,
+            by=role_users["cadre1"], today=today,
+        )
+
+    assert stored(signing)["planned_date"] == date(2027, 6, 15)
+    assert stored(signing)["baseline_date"] == date(2027, 3, 1)
+    history = list(
+        MilestoneReplan.objects.filter(milestone=signing)
+        .order_by("id")
+        .values_list("old_planned_date", "new_planned_date", "reason", "author__username")
+    )
+    assert history == [
+        (date(2027, 3, 1), date(2027, 5, 1), "土地指标延后下达", "cadre1"),
+        (date(2027, 5, 1), date(2027, 6, 15), "规划调整", "cadre1"),
+    ]
+
+
+def test_clearing_a_planned_date_is_a_replan_too(signing, today, role_users):
+    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    fresh, previous = edit(signing, planned_date=None)
+    record_milestone_change(
+        fresh, previous_planned_date=previous, replan_reason="暂无法排期",
+        by=role_users["office"], today=today,
+    )
+    assert stored(signing) == {
+        "planned_date": None, "baseline_date": date(2027, 3, 1), "actual_date": None,
+    }
+    replan = MilestoneReplan.objects.get()
+    assert (replan.old_planned_date, replan.new_planned_date) == (date(2027, 3, 1), None)
+
+
+def test_an_unchanged_plan_needs_no_reason(signing, today):
+    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    fresh, previous = edit(signing, actual_date=today)
+    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    assert stored(signing)["actual_date"] == today
+    assert not MilestoneReplan.objects.exists()
+
+
+def test_an_author_who_is_not_signed_in_is_not_recorded(signing, today):
+    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    fresh, previous = edit(signing, planned_date=date(2027, 4, 1))
+    record_milestone_change(
+        fresh, previous_planned_date=previous, replan_reason="系统导入", by=AnonymousUser(),
+        today=today,
+    )
+    assert MilestoneReplan.objects.get().author is None
+
+
+def test_completion_today_is_accepted(signing, today):
+    fresh, previous = edit(signing, actual_date=today)
+    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    assert stored(signing)["actual_date"] == today
+
+
+# --- Refusals: ValidationError, nothing saved --------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"actual_date": date(2026, 11, 26)}, "actual_date", "实际完成日期不能晚于今天"),
+        ({"planned_date": date(1999, 12, 31)}, "planned_date", "日期须在2000-01-01至2099-12-31之间"),
+        ({"planned_date": date(2100, 1, 1)}, "planned_date", "日期须在2000-01-01至2099-12-31之间"),
+        ({"actual_date": date(1999, 12, 31)}, "actual_date", "日期须在2000-01-01至2099-12-31之间"),
+    ],
+)
+def test_refused_dates_raise_and_save_nothing(signing, today, changes, field, message):
+    before = stored(signing)
+    fresh, previous = edit(signing, **changes)
+    with pytest.raises(ValidationError) as refused:
+        record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    assert refused.value.message_dict[field] == [message]
+    assert stored(signing) == before
+    assert not MilestoneReplan.objects.exists()
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_changing_a_plan_without_a_reason_is_refused(signing, today, reason):
+    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    before = stored(signing)
+
+    fresh, previous = edit(signing, planned_date=date(2027, 9, 1))
+    with pytest.raises(ValidationError) as refused:
+        record_milestone_change(
+            fresh, previous_planned_date=previous, replan_reason=reason, today=today
+        )
+    assert refused.value.message_dict["replan_reason"] == ["调整已有的计划完成日期须填写调整原因"]
+    assert stored(signing) == before
+    assert not MilestoneReplan.objects.exists()
+
+
+def test_every_refusal_is_reported_at_once(signing, today):
+    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    fresh, previous = edit(signing, planned_date=date(2027, 9, 1), actual_date=today + D)
+    with pytest.raises(ValidationError) as refused:
+        record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    assert set(refused.value.message_dict) == {"actual_date", "replan_reason"}
