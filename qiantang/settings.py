@@ -18,9 +18,11 @@ VAR_DIR = Path(env_str("QIANTANG_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
+# pytest-django imports these settings before any conftest runs; a test run is no server.
+_RUNNING_TESTS = "pytest" in sys.modules
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not (DEBUG or _RUNNING_TESTS):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
 
@@ -110,7 +112,6 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Production serves hashed, compressed files, which exist only after `collectstatic`
 # (the Docker image runs it). Test runs never collect, so they keep the plain storage,
 # as Django's documentation advises for ManifestStaticFilesStorage.
-_RUNNING_TESTS = "pytest" in sys.modules
 STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG and not _RUNNING_TESTS)
 if not STATIC_MANIFEST:
     # Files come from the finders; an empty STATIC_ROOT only silences WhiteNoise's warning.

@@ -1,0 +1,161 @@
+"""Settings come from the environment with safe defaults.
+
+Each case imports `qiantang.settings` in a fresh interpreter with a controlled environment
+(the test process's own settings are already loaded and cannot be re-read).
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+DUMP = """
+import json
+from qiantang import settings as s
+print(json.dumps({
+    "DEBUG": s.DEBUG,
+    "SECRET_KEY": s.SECRET_KEY,
+    "ALLOWED_HOSTS": s.ALLOWED_HOSTS,
+    "DB_ENGINE": s.DATABASES["default"]["ENGINE"],
+    "DB_NAME": str(s.DATABASES["default"]["NAME"]),
+    "DB_HOST": s.DATABASES["default"].get("HOST", ""),
+    "DB_USER": s.DATABASES["default"].get("USER", ""),
+    "VAR_DIR": str(s.VAR_DIR),
+    "BROKER": s.CELERY_BROKER_URL,
+    "BROKER_OPTIONS": getattr(s, "CELERY_BROKER_TRANSPORT_OPTIONS", None),
+    "BEAT_FILE": s.CELERY_BEAT_SCHEDULE_FILENAME,
+    "CELERY_TIMEZONE": s.CELERY_TIMEZONE,
+    "TIME_ZONE": s.TIME_ZONE,
+    "USE_TZ": s.USE_TZ,
+    "USE_I18N": s.USE_I18N,
+    "LANGUAGE_CODE": s.LANGUAGE_CODE,
+    "LANGUAGES": [code for code, _name in s.LANGUAGES],
+    "LOCALE_PATHS": [str(p) for p in s.LOCALE_PATHS],
+    "EMAIL_BACKEND": s.EMAIL_BACKEND,
+    "EMAIL_HOST": s.EMAIL_HOST,
+    "EMAIL_PORT": s.EMAIL_PORT,
+    "STATICFILES": s.STORAGES["staticfiles"]["BACKEND"],
+}))
+"""
+
+
+def load_settings(tmp_path, **env_vars):
+    """The settings as a fresh process sees them with only `env_vars` (and a private var/) set."""
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8"}
+    env.setdefault("QIANTANG_VAR_DIR", str(tmp_path / "var"))
+    env.update(env_vars)
+    env = {k: v for k, v in env.items() if v is not None}
+    result = subprocess.run(
+        [sys.executable, "-c", DUMP],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result
+
+
+def settings_from(tmp_path, **env_vars):
+    result = load_settings(tmp_path, **env_vars)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = load_settings(tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_off_by_default_with_a_secret_key(tmp_path):
+    s = settings_from(tmp_path, SECRET_KEY="from-the-environment")
+    assert s["DEBUG"] is False
+    assert s["SECRET_KEY"] == "from-the-environment"
+    # Hashed, compressed static files in production (collectstatic runs in the image).
+    assert s["STATICFILES"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_debug_gives_a_development_key_and_plain_static_files(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1")
+    assert s["DEBUG"] is True
+    assert s["SECRET_KEY"].startswith("dev-only-insecure")
+    assert s["STATICFILES"] == "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+def test_debug_values_are_read_as_booleans(tmp_path):
+    assert settings_from(tmp_path, DEBUG="true")["DEBUG"] is True
+    assert settings_from(tmp_path, DEBUG="0", SECRET_KEY="k")["DEBUG"] is False
+
+
+def test_database_defaults_to_a_sqlite_file_under_var(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1")
+    assert s["DB_ENGINE"] == "django.db.backends.sqlite3"
+    assert s["DB_NAME"] == str(tmp_path / "var" / "qiantang.sqlite3")
+    assert Path(s["VAR_DIR"]).is_dir()
+
+
+def test_var_defaults_to_the_repository_var_folder(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1", QIANTANG_VAR_DIR=None)
+    assert s["VAR_DIR"] == str(REPO / "var")
+    assert s["DB_NAME"] == str(REPO / "var" / "qiantang.sqlite3")
+
+
+def test_database_url_selects_postgresql(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1", DATABASE_URL="postgres://app:pw@db.example:5432/qiantang")
+    assert s["DB_ENGINE"] == "django.db.backends.postgresql"
+    assert (s["DB_NAME"], s["DB_HOST"], s["DB_USER"]) == ("qiantang", "db.example", "app")
+
+
+def test_embedded_broker_by_default_with_one_folder_for_in_and_out(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1")
+    assert s["BROKER"] == "filesystem://"
+    options = s["BROKER_OPTIONS"]
+    # kombu's defaults are two different folders: messages would never be picked up.
+    assert options["data_folder_in"] == options["data_folder_out"]
+    assert options["data_folder_in"] == str(tmp_path / "var" / "broker" / "queue")
+    assert options["control_folder"] == str(tmp_path / "var" / "broker" / "control")
+    assert options["store_processed"] is False
+    # kombu creates only the control folder itself.
+    assert Path(options["data_folder_in"]).is_dir()
+    assert Path(options["control_folder"]).is_dir()
+
+
+def test_redis_broker_when_set(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1", CELERY_BROKER_URL="redis://redis:6379/0")
+    assert s["BROKER"] == "redis://redis:6379/0"
+    assert s["BROKER_OPTIONS"] is None
+
+
+def test_time_zone_and_languages(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1")
+    assert s["TIME_ZONE"] == "Asia/Shanghai"
+    assert s["CELERY_TIMEZONE"] == "Asia/Shanghai"
+    assert s["USE_TZ"] is True
+    assert s["USE_I18N"] is True
+    assert s["LANGUAGE_CODE"] == "zh-hans"
+    assert s["LANGUAGES"] == ["zh-hans", "en"]
+    assert s["LOCALE_PATHS"] == [str(REPO / "locale")]
+
+
+def test_beat_keeps_its_schedule_file_under_var(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1")
+    assert s["BEAT_FILE"] == str(tmp_path / "var" / "celerybeat-schedule")
+
+
+def test_allowed_hosts(tmp_path):
+    assert settings_from(tmp_path, DEBUG="1")["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
+    s = settings_from(tmp_path, DEBUG="1", ALLOWED_HOSTS="yujing.qiantang.gov.cn, web")
+    assert s["ALLOWED_HOSTS"] == ["yujing.qiantang.gov.cn", "web"]
+
+
+def test_email_goes_to_the_console_until_a_host_is_set(tmp_path):
+    s = settings_from(tmp_path, DEBUG="1")
+    assert s["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    s = settings_from(tmp_path, DEBUG="1", EMAIL_HOST="mailpit", EMAIL_PORT="1025")
+    assert s["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (s["EMAIL_HOST"], s["EMAIL_PORT"]) == ("mailpit", 1025)
