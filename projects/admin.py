@@ -2,6 +2,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -106,9 +107,13 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     filter_horizontal = ["liaisons"]
 
-    @admin.display(description=_("牵头项目数"))
+    def get_queryset(self, request):
+        # One COUNT per changelist, not one per department row.
+        return super().get_queryset(request).annotate(led_project_count=Count("led_projects"))
+
+    @admin.display(description=_("牵头项目数"), ordering="led_project_count")
     def project_count(self, obj):
-        return obj.led_projects.count()
+        return obj.led_project_count
 
 
 @admin.register(Project)
