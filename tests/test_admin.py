@@ -399,6 +399,31 @@ def test_adding_a_calendar_day_recomputes_all_projects(office, world, make_proje
     assert set(Project.objects.values_list("computed_as_of", flat=True)) == {TODAY}
 
 
+def test_deleting_a_calendar_day_recomputes_all_projects(office, world, make_project, frozen):
+    WarningPolicy.objects.filter(pk=1).update(yellow_before_days=3, count_working_days=True)
+    worked = CalendarDay.objects.create(date=date(2026, 11, 28), is_working_day=True)
+    soon = make_project("QT-SOON", milestones={"signing": {"planned_date": TODAY + 5 * D}})
+    recompute_all(today=TODAY)
+    assert colour(soon) == "green"
+    response = office.post(url(CalendarDay, "delete", worked.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert colour(soon) == "yellow"
+
+
+def test_changing_a_milestone_type_s_policy_recomputes_all_projects(
+    office, world, make_project, catalogue, frozen
+):
+    near = make_project("QT-NEAR", milestones={"signing": {"planned_date": TODAY + 20 * D}})
+    recompute_all(today=TODAY - D)
+    signing = catalogue["signing"]
+    data = form_data(office.get(url(type(signing), "change", signing.pk)))
+    data["yellow_before_days"] = "25"
+    response = office.post(url(type(signing), "change", signing.pk), data)
+    assert response.status_code == 302, form_errors(response)
+    assert colour(near) == "yellow"
+    assert set(Project.objects.values_list("computed_as_of", flat=True)) == {TODAY}
+
+
 # --- Refusals: a form error, nothing saved -------------------------------------
 
 

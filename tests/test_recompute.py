@@ -648,3 +648,27 @@ def test_a_recompute_after_a_change_made_while_locked_sees_the_change(
     assert project.colour == "red"
     assert changes(project) == [("", "green"), ("green", "red")]
     assert blocked
+
+
+@pytest.mark.services
+def test_the_moment_of_a_change_is_read_while_holding_the_locks(make_project, today, monkeypatch):
+    """A recompute that waited for another records its changes after that one's."""
+    assert connection.vendor == "postgresql", "this test needs PostgreSQL (DATABASE_URL)"
+    from django.utils import timezone
+
+    make_project(milestones={"signing": {"planned_date": today - D}})
+    seen = []
+    real_now = timezone.now
+
+    def now():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
+                "AND relation = 'projects_project'::regclass AND mode = 'RowShareLock'"
+            )
+            seen.append(cursor.fetchone()[0])
+        return real_now()
+
+    monkeypatch.setattr(recompute.timezone, "now", now)
+    assert recompute_all(today=today).status_changes == 1
+    assert seen == [1]

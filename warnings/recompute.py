@@ -98,7 +98,6 @@ def _stored(colour: str | None) -> str:
 
 
 def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | None):
-    now = now or timezone.now()
     with transaction.atomic():
         locked = Project.objects.select_for_update().order_by("id")
         if project_ids is not None:
@@ -111,6 +110,10 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
         }
         if not current:
             return RecomputeSummary(today, 0, 0, 0)
+        # The moment of the changes is when we hold the locks, not when we began to
+        # wait for them: a recompute that waited records its changes after the one
+        # it waited for, so a project's StatusChange history stays in order.
+        now = now or timezone.now()
 
         policy = rules_policy()
         types = {
