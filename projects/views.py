@@ -7,4 +7,4 @@ from .selectors import project_board
 
 @login_required
 def home(request):
-    return render(request, "projects/home.html", project_board())
+    return render(request, "projects/home.html", project_board(show=request.GET.get("show")))
