@@ -77,7 +77,7 @@ SECTORS = {
         "工业互联网平台及数据中心项目", "智能网联测试基地项目",
     ], "区科技局"),
     "具身智能": (9, ["机器人", "智能装备", "智控"], [
-        "人形机器人研发制造基地", "年产{k}台服务机器人项目", "工业机器人核心部件项目",
+        "人形机器人研发制造基地", "年产{k}万台服务机器人项目", "工业机器人核心部件项目",
         "具身智能创新中心项目", "精密减速器及伺服电机生产项目",
     ], "区科技局"),
     "新材料": (12, ["新材料", "材料", "化学"], [
@@ -297,10 +297,12 @@ def _project_name(sector: str, rng: random.Random, used: set[str]) -> str:
         product = rng.choice(products).format(
             n=rng.choice([10, 15, 20, 30, 50]),
             g=rng.choice([6, 10, 20, 30]),
-            k=rng.choice([5000, 10000, 20000]),
+            k=rng.choice([1, 2, 5]),
             t=rng.choice([1, 2, 5, 10]),
         )
-        name = f"{brand}{rng.choice(words)}{product}"
+        # No "半导体半导体…": skip company words the product name already contains.
+        word = rng.choice([w for w in words if w not in product] or [""])
+        name = f"{brand}{word}{product}"
         if name not in used:
             used.add(name)
             return name
@@ -502,8 +504,8 @@ def _plan_escalations(plans: list[ProjectPlan], rng: random.Random, today: date)
     )
     for outcome, colour in picks:
         candidates = [p for p in by_outcome[outcome] if p.escalation is None]
-        if outcome == "green":
-            candidates = [p for p in candidates if p.open_problems] or candidates
+        # 督办 is raised over a known problem.
+        candidates = [p for p in candidates if p.open_problems] or candidates
         if candidates:
             plan = rng.choice(candidates)
             until = today + timedelta(days=rng.randint(20, 60))
