@@ -1,0 +1,94 @@
+"""A cadre signs in through the form, sees the coloured board, and switches to English.
+
+Screenshots at 1280 px and 375 px go to test-artifacts/ for a person to look at.
+"""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from projects.demo import seed_demo
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "browser-demo-pw-1"
+
+
+@pytest.fixture
+def demo_board(transactional_db, settings, today):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return seed_demo(projects=40, password=PASSWORD, today=today)
+
+
+def sign_in(page, live_server, username):
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+
+
+def test_cadre_signs_in_sees_colours_and_switches_to_english(
+    page, live_server, demo_board, artifacts
+):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/accounts/login/")
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    page.screenshot(path=artifacts / "login-1280.png")
+
+    sign_in(page, live_server, "cadre1")
+    expect(page.get_by_role("heading", name="重点项目三色预警表")).to_be_visible()
+    expect(page.locator("tbody tr[data-project]")).to_have_count(40)
+    for colour in ("red", "yellow", "green"):
+        assert page.locator(f"tbody td.colour .badge.{colour}").count() >= 1, colour
+    # Worst first: the first row is red and says why.
+    first = page.locator("tbody tr[data-project]").first
+    expect(first.locator(".badge.red")).to_be_visible()
+    expect(first.locator("td.reason")).to_contain_text(re.compile(r"逾期\d+天|督办："))
+    expect(page.locator(".topbar .who")).to_have_text("王建国")
+    page.screenshot(path=artifacts / "home-1280.png")
+
+    # The red filter keeps only red rows.
+    page.locator(".filters a.filter.red").click()
+    expect(page).to_have_url(f"{live_server.url}/?show=red")
+    expect(page.locator("tbody tr[data-project]")).to_have_count(demo_board.colours["red"])
+    expect(page.locator("tbody tr[data-colour=yellow]")).to_have_count(0)
+    page.goto(f"{live_server.url}/")
+
+    # Phone width: no sideways scrolling, the reason column stays visible.
+    page.set_viewport_size({"width": 375, "height": 812})
+    expect(page.locator("thead th.wide-only").first).to_be_hidden()
+    expect(first.locator("td.reason")).to_be_visible()
+    expect(first.locator(".meta")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=artifacts / "home-375.png")
+
+    # Language switch (Django's set_language), back on the same page.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="English").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="中文")).to_be_visible()
+    expect(page.locator("tbody tr[data-project]")).to_have_count(40)
+    page.screenshot(path=artifacts / "home-en-1280.png")
+
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+
+    # Logout is a POST form; afterwards the board sends us to the login page again.
+    page.locator(".topbar form[action='/accounts/logout/'] button").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+
+
+def test_login_page_at_phone_width(page, live_server, demo_board, artifacts):
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill("cadre1")
+    page.get_by_label("密码").fill("wrong-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator(".login .error")).to_contain_text("用户名或密码不正确")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=artifacts / "login-error-375.png")
