@@ -60,7 +60,8 @@ run: $(ENV_STAMP)
 	echo "  Site:   http://$(WEB_HOST):$(WEB_PORT)/"; \
 	echo "  Admin:  http://$(WEB_HOST):$(WEB_PORT)/admin/"; \
 	echo "  Log in: office (投资管理科, administers everything), leader (领导, read-only),"; \
-	echo "          cadre1, cadre2, ... (项目干部); password: $(DEMO_PASSWORD)"; \
+	echo "          cadre1, cadre2, ... (项目干部), liaison1, ... (部门联络员)"; \
+	echo "          password: $(DEMO_PASSWORD)"; \
 	echo "          (accounts seeded earlier keep the password they were seeded with)"; \
 	echo "  Ctrl-C stops the web server, the Celery worker and beat."; \
 	echo; \
