@@ -21,6 +21,7 @@ COPY . .
 # and `warnings/` is imported as `qiantang_warnings` through setuptools package-dir (README).
 # collectstatic writes hashed, compressed files that WhiteNoise serves; it needs no database.
 RUN pip install --no-deps -e . \
+    && pip check \
     && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0 \
     && mkdir -p /app/var \
     && chown -R qiantang:qiantang /app/var

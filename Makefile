@@ -47,6 +47,8 @@ $(VENV)/.uv-$(UV_VERSION):
 $(ENV_STAMP): $(VENV)/.uv-$(UV_VERSION) pyproject.toml requirements.lock requirements-dev.lock
 	$(UV) pip install --quiet --python $(PY) -r requirements-dev.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@# A range added to pyproject.toml without `make lock` shows up here, not at import time.
+	$(UV) pip check --quiet --python $(PY) || { echo "requirements*.lock do not satisfy pyproject.toml: run make lock"; exit 1; }
 	@touch $@
 
 run: $(ENV_STAMP)
