@@ -205,7 +205,7 @@ def test_the_project_changelist_with_30_projects_needs_few_queries(
     office, make_project, role_users, frozen, django_assert_max_num_queries
 ):
     _many_projects(make_project, role_users, 30)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(12):  # 10 measured; one per row would be 40+
         response = office.get(url(Project, "changelist"))
     assert response.status_code == 200
     assert response.context["cl"].result_count == 30
