@@ -11,7 +11,7 @@ from qiantang_warnings.models import Escalation
 from qiantang_warnings.selectors import local_today
 
 from .models import Department, Milestone, MilestoneReplan, MilestoneType, Project
-from .services import record_milestone_change
+from .services import record_milestone_change, stored_planned_date
 
 COLOUR_CSS = {"red": "#d93025", "yellow": "#f4b400", "green": "#188038"}
 
@@ -45,11 +45,7 @@ class MilestoneForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        previous = None
-        if self.instance.pk:
-            previous = Milestone.objects.filter(pk=self.instance.pk).values_list(
-                "planned_date", flat=True
-            ).first()
+        previous = stored_planned_date(self.instance)
         self.instance.planned_date = cleaned.get("planned_date")
         self.instance.actual_date = cleaned.get("actual_date")
         try:
@@ -61,7 +57,6 @@ class MilestoneForm(forms.ModelForm):
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 self.add_error(field if field in self.fields else None, messages)
-        self.previous_planned_date = previous
         return cleaned
 
     def save(self, commit=True):
@@ -73,7 +68,6 @@ class MilestoneForm(forms.ModelForm):
     def _save_with_history(self, milestone, by=None):
         record_milestone_change(
             milestone,
-            previous_planned_date=getattr(self, "previous_planned_date", None),
             replan_reason=self.cleaned_data.get("replan_reason") or "",
             by=by,
             today=local_today(),

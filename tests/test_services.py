@@ -30,12 +30,11 @@ def _type_id(code):
 
 
 def edit(milestone, **changes):
-    """Apply an edit to a fresh copy, as a form would, remembering the stored plan."""
+    """Apply an edit to a fresh copy, as a form would."""
     fresh = Milestone.objects.get(pk=milestone.pk)
-    previous = fresh.planned_date
     for name, value in changes.items():
         setattr(fresh, name, value)
-    return fresh, previous
+    return fresh
 
 
 def stored(milestone):
@@ -45,8 +44,8 @@ def stored(milestone):
 
 
 def test_the_first_planned_date_becomes_the_baseline(signing, today, role_users):
-    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, previous_planned_date=previous, by=role_users["cadre1"], today=today)
+    fresh = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, by=role_users["cadre1"], today=today)
 
     assert stored(signing) == {
         "planned_date": date(2027, 3, 1), "baseline_date": date(2027, 3, 1), "actual_date": None,
@@ -60,9 +59,9 @@ def test_a_replan_keeps_the_baseline_and_records_who_and_why(signing, today, rol
         (date(2027, 5, 1), "  土地指标延后下达  "),
         (date(2027, 6, 15), "规划调整"),
     ]:
-        fresh, previous = edit(signing, planned_date=planned)
+        fresh = edit(signing, planned_date=planned)
         record_milestone_change(
-            fresh, previous_planned_date=previous, replan_reason=why,
+            fresh, replan_reason=why,
             by=role_users["cadre1"], today=today,
         )
 
@@ -80,11 +79,11 @@ def test_a_replan_keeps_the_baseline_and_records_who_and_why(signing, today, rol
 
 
 def test_clearing_a_planned_date_is_a_replan_too(signing, today, role_users):
-    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, previous_planned_date=previous, today=today)
-    fresh, previous = edit(signing, planned_date=None)
+    fresh = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, today=today)
+    fresh = edit(signing, planned_date=None)
     record_milestone_change(
-        fresh, previous_planned_date=previous, replan_reason="暂无法排期",
+        fresh, replan_reason="暂无法排期",
         by=role_users["office"], today=today,
     )
     assert stored(signing) == {
@@ -95,28 +94,28 @@ def test_clearing_a_planned_date_is_a_replan_too(signing, today, role_users):
 
 
 def test_an_unchanged_plan_needs_no_reason(signing, today):
-    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, previous_planned_date=previous, today=today)
-    fresh, previous = edit(signing, actual_date=today)
-    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    fresh = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, today=today)
+    fresh = edit(signing, actual_date=today)
+    record_milestone_change(fresh, today=today)
     assert stored(signing)["actual_date"] == today
     assert not MilestoneReplan.objects.exists()
 
 
 def test_an_author_who_is_not_signed_in_is_not_recorded(signing, today):
-    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, previous_planned_date=previous, today=today)
-    fresh, previous = edit(signing, planned_date=date(2027, 4, 1))
+    fresh = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, today=today)
+    fresh = edit(signing, planned_date=date(2027, 4, 1))
     record_milestone_change(
-        fresh, previous_planned_date=previous, replan_reason="系统导入", by=AnonymousUser(),
+        fresh, replan_reason="系统导入", by=AnonymousUser(),
         today=today,
     )
     assert MilestoneReplan.objects.get().author is None
 
 
 def test_completion_today_is_accepted(signing, today):
-    fresh, previous = edit(signing, actual_date=today)
-    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    fresh = edit(signing, actual_date=today)
+    record_milestone_change(fresh, today=today)
     assert stored(signing)["actual_date"] == today
 
 
@@ -134,9 +133,9 @@ def test_completion_today_is_accepted(signing, today):
 )
 def test_refused_dates_raise_and_save_nothing(signing, today, changes, field, message):
     before = stored(signing)
-    fresh, previous = edit(signing, **changes)
+    fresh = edit(signing, **changes)
     with pytest.raises(ValidationError) as refused:
-        record_milestone_change(fresh, previous_planned_date=previous, today=today)
+        record_milestone_change(fresh, today=today)
     assert refused.value.message_dict[field] == [message]
     assert stored(signing) == before
     assert not MilestoneReplan.objects.exists()
@@ -144,14 +143,14 @@ def test_refused_dates_raise_and_save_nothing(signing, today, changes, field, me
 
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_changing_a_plan_without_a_reason_is_refused(signing, today, reason):
-    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, previous_planned_date=previous, today=today)
+    fresh = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, today=today)
     before = stored(signing)
 
-    fresh, previous = edit(signing, planned_date=date(2027, 9, 1))
+    fresh = edit(signing, planned_date=date(2027, 9, 1))
     with pytest.raises(ValidationError) as refused:
         record_milestone_change(
-            fresh, previous_planned_date=previous, replan_reason=reason, today=today
+            fresh, replan_reason=reason, today=today
         )
     assert refused.value.message_dict["replan_reason"] == ["调整已有的计划完成日期须填写调整原因"]
     assert stored(signing) == before
@@ -159,9 +158,23 @@ def test_changing_a_plan_without_a_reason_is_refused(signing, today, reason):
 
 
 def test_every_refusal_is_reported_at_once(signing, today):
-    fresh, previous = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, previous_planned_date=previous, today=today)
-    fresh, previous = edit(signing, planned_date=date(2027, 9, 1), actual_date=today + D)
+    fresh = edit(signing, planned_date=date(2027, 3, 1))
+    record_milestone_change(fresh, today=today)
+    fresh = edit(signing, planned_date=date(2027, 9, 1), actual_date=today + D)
     with pytest.raises(ValidationError) as refused:
-        record_milestone_change(fresh, previous_planned_date=previous, today=today)
+        record_milestone_change(fresh, today=today)
     assert set(refused.value.message_dict) == {"actual_date", "replan_reason"}
+
+
+def test_a_stale_copy_cannot_replan_without_a_reason(signing, today):
+    # Two copies loaded before either saved: the second re-plans the stored
+    # date, so it needs a reason even though its own copy had no plan.
+    first = edit(signing, planned_date=date(2027, 3, 1))
+    stale = edit(signing, planned_date=date(2027, 6, 1))
+    record_milestone_change(first, today=today)
+
+    with pytest.raises(ValidationError) as refused:
+        record_milestone_change(stale, today=today)
+
+    assert "replan_reason" in refused.value.message_dict
+    assert stored(signing)["planned_date"] == date(2027, 3, 1)
