@@ -565,11 +565,21 @@ def test_the_policy_page_does_not_warn_once_the_office_entered_the_days(office, 
 
 def test_the_warning_names_only_the_years_still_missing(office, world):
     CalendarDay.objects.create(date=date(2027, 2, 7), is_working_day=True, note="调休")
-    with time_machine.travel(shanghai(date(2027, 3, 10)), tick=False):
+    with time_machine.travel(shanghai(date(2027, 11, 10)), tick=False):
         warnings = _policy_warnings(office)
     assert len(warnings) == 1
     assert "2027" not in warnings[0]
     assert "2028" in warnings[0]
+
+
+def test_next_year_is_named_only_once_its_schedule_is_due(office, world):
+    # 2027's schedule is announced late in 2026: silence in June, a warning in November.
+    with time_machine.travel(shanghai(date(2026, 6, 1)), tick=False):
+        assert _policy_warnings(office) == []
+    with time_machine.travel(shanghai(date(2026, 11, 25)), tick=False):
+        warnings = _policy_warnings(office)
+    assert len(warnings) == 1
+    assert "2027" in warnings[0]
 
 
 def test_the_policy_page_is_quiet_in_a_covered_year(office, world, frozen):

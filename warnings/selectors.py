@@ -26,10 +26,16 @@ def working_calendar(today: date) -> tuple[WorkingCalendar, list[int]]:
     return build_calendar(office_days=office_days, years=calendar_years(today))
 
 
+# Each year's holidays are announced late in the year before: from this month
+# on, a missing schedule for next year is worth a warning.
+NEXT_YEAR_WARNING_MONTH = 11
+
+
 def uncovered_years_to_report(today: date) -> list[int]:
     """Years around today for which working days fall back to plain weekends."""
     _calendar, uncovered = working_calendar(today)
-    return [year for year in uncovered if today.year - 1 <= year <= today.year + 1]
+    last = today.year + 1 if today.month >= NEXT_YEAR_WARNING_MONTH else today.year
+    return [year for year in uncovered if today.year - 1 <= year <= last]
 
 
 def type_policy(milestone_type_row: dict, base: rules.Policy) -> rules.Policy | None:
