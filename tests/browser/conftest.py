@@ -25,6 +25,29 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _serialized_rollback_survives_playwright(request, django_db_setup):
+    """Keep serialized_rollback working once Playwright has started.
+
+    Playwright's sync API leaves an asyncio loop running in the main thread, and
+    from then on Django's thread-critical `connections` hands out *new* connection
+    objects (asgiref keeps them per context when a loop runs). Those lack the
+    `_test_serialized_contents` captured at database set-up, so every later
+    `serialized_rollback=True` test would silently restore nothing, and its
+    flush would re-run post_migrate. Copy the contents across, once.
+    """
+    from django.db import connections
+
+    saved = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
+    request.getfixturevalue("playwright")  # the loop runs from here on
+    for alias, contents in saved.items():
+        connections[alias]._test_serialized_contents = contents
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -9,13 +9,17 @@ from playwright.sync_api import expect
 
 from projects.demo import seed_demo
 
-pytestmark = pytest.mark.browser
+# live_server needs committed data (a transactional test). serialized_rollback restores
+# the migrations' data (milestone catalogue, role groups) at set-up and keeps the
+# flush at tear-down from re-running post_migrate, which would recreate the role
+# groups under new ids and break the next serialized test's restore.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "browser-demo-pw-1"
 
 
 @pytest.fixture
-def demo_board(transactional_db, settings, today):
+def demo_board(settings, today):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return seed_demo(projects=40, password=PASSWORD, today=today)
 
