@@ -72,8 +72,10 @@ run: $(ENV_STAMP)
 	exec honcho --env /dev/null start --procfile Procfile
 
 # Two pytest sessions: the browser tests get their own. Playwright's sync API leaves an asyncio
-# loop running in pytest's thread once a browser test has run, and Django then hands every later
-# test a fresh connection object, on which serialized_rollback silently restores nothing.
+# loop running in pytest's thread once a browser test has run (Django then hands later tests
+# fresh connection objects), and tests/browser sets DJANGO_ALLOW_ASYNC_UNSAFE; neither should
+# reach the rest of the suite. (A single `pytest` run works too: tests/browser/conftest.py
+# carries the serialized test data over to the new connections.)
 # PYTEST_ARGS (-x, -k ..., --lf) go to both; with a selection, one session may select nothing.
 # JUNIT_DIR=dir writes dir/main.xml and dir/browser.xml (.ci/run reads them).
 test: $(ENV_STAMP)
