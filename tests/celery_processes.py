@@ -53,6 +53,17 @@ def child_database_url() -> str:
     )
 
 
+def forget_redis_queue(url: str, queue: str) -> None:
+    """Remove a test's own queue and kombu's bookkeeping for it from the shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    finally:
+        client.close()
+
+
 def log_tail(path: Path, lines: int = 60) -> str:
     try:
         text = path.read_text(errors="replace")

@@ -16,7 +16,14 @@ from django.conf import settings
 from qiantang.celery import app
 from qiantang_warnings.tasks import recompute_all_warnings
 
-from .celery_processes import TASK, TEST_REDIS_URL, celery_process, child_env, wait_until
+from .celery_processes import (
+    TASK,
+    TEST_REDIS_URL,
+    celery_process,
+    child_env,
+    forget_redis_queue,
+    wait_until,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
@@ -151,8 +158,8 @@ def test_real_beat_sends_the_recompute_task_to_redis(tmp_path):
         message = json.loads(client.lindex(queue, 0))
         assert message["headers"]["task"] == TASK
     finally:
-        client.delete(queue, f"_kombu.binding.{queue}")
         client.close()
+        forget_redis_queue(TEST_REDIS_URL, queue)
     assert f"Scheduler: Sending due task probe ({TASK})" in log_path.read_text()
 
 

@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-import redis
 from django.utils import timezone
 
 from projects.models import Project
@@ -20,6 +19,7 @@ from .celery_processes import (
     child_database_url,
     child_env,
     enqueue_recompute,
+    forget_redis_queue,
     wait_until,
 )
 
@@ -79,9 +79,7 @@ def test_worker_on_redis_recomputes_a_late_project(make_project, tmp_path):
                 what="the worker turning QT-WORKER red",
             )
     finally:
-        client = redis.Redis.from_url(TEST_REDIS_URL)
-        client.delete(queue, f"_kombu.binding.{queue}")
-        client.close()
+        forget_redis_queue(TEST_REDIS_URL, queue)
     assert_recomputed_by_worker(project)
     assert "Task qiantang_warnings.tasks.recompute_all_warnings[" in log_path.read_text()
 
