@@ -26,13 +26,14 @@ PYTEST_ARGS ?=
 JUNIT_DIR ?=
 junit = $(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/$(1).xml)
 
-.PHONY: help env run test lock clean
+.PHONY: help env run test lock messages clean
 
 help:
 	@echo "make run    install if needed, migrate, seed demo data, start web + worker + beat"
 	@echo "make test   install if needed, run the whole test suite (PostgreSQL + Redis on loopback)"
 	@echo "make env    create .venv and install the locked dependencies"
 	@echo "make lock   re-resolve requirements*.lock from the ranges in pyproject.toml"
+	@echo "make messages  update locale/en (makemessages) and compile the catalogues"
 	@echo "make clean  remove .venv and var/ (the SQLite database and the embedded broker)"
 
 env: $(ENV_STAMP)
@@ -97,6 +98,10 @@ test: $(ENV_STAMP)
 lock: $(VENV)/.uv-$(UV_VERSION)
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 -q -o requirements-dev.lock
 	$(UV) pip compile pyproject.toml --universal --python-version 3.11 -c requirements-dev.lock -q -o requirements.lock
+
+messages: $(ENV_STAMP)
+	DEBUG=1 $(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=var
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var
