@@ -1,0 +1,105 @@
+"""Who may edit what: the one place for object-level rules, as querysets.
+
+项目干部 cadre: the projects they are responsible for or on the team of.
+部门联络员 liaison: the milestones their department owns, on any project.
+投资管理科 office (and superusers): everything. 领导 leader: reads, may escalate (督办).
+Everyone signed in reads everything. Views scope their writes with these
+querysets, so a forbidden edit is refused before anything is read for writing.
+"""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import Milestone, Project
+from .roles import CADRE, LEADER, LIAISON, OFFICE
+
+
+def roles_of(user) -> frozenset[str]:
+    """The user's role group names, read once per user object (request)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_qiantang_roles", None)
+    if cached is None:
+        cached = frozenset(
+            user.groups.filter(name__in=(LEADER, OFFICE, CADRE, LIAISON)).values_list("name", flat=True)
+        )
+        user._qiantang_roles = cached
+    return cached
+
+
+def is_office(user) -> bool:
+    return bool(getattr(user, "is_superuser", False) and user.is_active) or OFFICE in roles_of(user)
+
+
+def is_leader(user) -> bool:
+    return LEADER in roles_of(user)
+
+
+def is_cadre(user) -> bool:
+    return CADRE in roles_of(user)
+
+
+def is_liaison(user) -> bool:
+    return LIAISON in roles_of(user)
+
+
+def projects_of_cadre(user) -> QuerySet[Project]:
+    """A cadre's projects: responsible for, or on the team of (any state)."""
+    if not getattr(user, "is_authenticated", False):
+        return Project.objects.none()
+    ids = Project.objects.filter(Q(responsible_cadre=user) | Q(team=user)).values("id")
+    return Project.objects.filter(id__in=ids)
+
+
+def liaison_department_ids(user) -> list[int]:
+    if not is_liaison(user):
+        return []
+    cached = getattr(user, "_qiantang_liaison_departments", None)
+    if cached is None:
+        cached = list(user.liaison_departments.values_list("id", flat=True))
+        user._qiantang_liaison_departments = cached
+    return cached
+
+
+def editable_projects(user) -> QuerySet[Project]:
+    """Projects whose own fields (progress note, open problems) the user may edit."""
+    if is_office(user):
+        return Project.objects.all()
+    if is_cadre(user):
+        return projects_of_cadre(user)
+    return Project.objects.none()
+
+
+def editable_milestones(user) -> QuerySet[Milestone]:
+    """Milestones the user may edit: their projects' (cadre), their department's (liaison)."""
+    if is_office(user):
+        return Milestone.objects.all()
+    scope = Q(pk__in=[])
+    if is_cadre(user):
+        scope |= Q(project__in=projects_of_cadre(user))
+    departments = liaison_department_ids(user)
+    if departments:
+        scope |= Q(owner_department_id__in=departments)
+    return Milestone.objects.filter(scope)
+
+
+def can_edit_project(user, project: Project) -> bool:
+    if is_office(user):
+        return True
+    return editable_projects(user).filter(pk=project.pk).exists()
+
+
+def can_edit_milestone(user, milestone: Milestone) -> bool:
+    if is_office(user):
+        return True
+    return editable_milestones(user).filter(pk=milestone.pk).exists()
+
+
+def editable_milestone_ids(user, project: Project) -> set[int]:
+    """Ids of the project's milestones the user may edit (one query, for a page)."""
+    return set(editable_milestones(user).filter(project=project).values_list("id", flat=True))
+
+
+def can_escalate(user) -> bool:
+    """督办: leaders and the office."""
+    return is_office(user) or is_leader(user)
