@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "simple_history",  # who changed a project or milestone, when, old → new
     "projects",
     "qiantang_warnings.apps.WarningsConfig",
 ]
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "qiantang.urls"
@@ -102,6 +104,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+
+# Staff sign-in (issue 5): sessions end after SESSION_COOKIE_AGE or when the browser
+# closes; LOGIN_FAILURE_LIMIT failed sign-ins for one username (or from one address)
+# within LOGIN_FAILURE_WINDOW seconds lock further attempts until the window passes.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -179,6 +188,29 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=5),
     },
 }
+
+# ---- Weekly warning digest (预警周报, qiantang_warnings.digest / delivery) ----
+# Beat enqueues one send per recipient on Monday 08:30 Asia/Shanghai (CELERY_TIMEZONE), then
+# sweeps every hour that Monday for failed sends and interrupted ones (a stale claim).
+# Each send is exactly-once by its DigestDelivery row, so a sweep never sends twice.
+# Development (no EMAIL_HOST): the console backend above prints the mails.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "weekly-digest-monday-0830": {
+            "task": "qiantang_warnings.tasks.enqueue_weekly_digest",
+            "schedule": crontab(day_of_week="mon", hour=8, minute=30),
+        },
+        "weekly-digest-sweep-monday": {
+            "task": "qiantang_warnings.tasks.enqueue_weekly_digest",
+            "schedule": crontab(day_of_week="mon", hour="9-20", minute=45),
+        },
+    }
+)
+# A claim older than this is a sender that died mid-send: resent with the same Message-ID.
+# Must exceed EMAIL_TIMEOUT by far (a slow SMTP conversation is not a dead one).
+DIGEST_STALE_CLAIM_SECONDS = env_int("DIGEST_STALE_CLAIM_SECONDS", 900)
+# The right-hand side of the digest's stable Message-ID <digest.WEEK.USER_ID@domain>.
+DIGEST_MESSAGE_ID_DOMAIN = env_str("DIGEST_MESSAGE_ID_DOMAIN", "qiantang.local")
 
 LOGGING = {
     "version": 1,

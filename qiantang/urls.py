@@ -10,6 +10,8 @@ admin.site.index_title = _("管理后台")
 urlpatterns = [
     path("", include("projects.urls")),
     path("workbook/", include("projects.workbook_urls")),
+    path("digest/", include("qiantang_warnings.digest_urls")),
+    path("dashboard/", include("qiantang_warnings.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -138,3 +138,45 @@ class StatusChangeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+
+
+# ---- Weekly digest: what was sent to whom, visible to the office ----
+
+from .models import DigestDelivery, DigestPreference  # noqa: E402
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "week", "user", "email", "state", "interrupted", "attempts", "empty", "sent_at",
+        "short_error",
+    ]
+    list_filter = ["state", "interrupted", "empty", "week"]
+    search_fields = ["user__username", "user__last_name", "user__first_name", "email", "week", "message_id"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "user", "week", "email", "state", "message_id", "attempts", "claimed_at", "sent_at",
+        "interrupted", "last_error", "subject", "empty", "created_at", "updated_at",
+    ]
+
+    @admin.display(description=_("最近错误"))
+    def short_error(self, obj):
+        return (obj.last_error or "")[:80]
+
+    # Written only by the sender: a record of what happened, never edited by hand
+    # (editing a state could send a digest twice).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DigestPreference)
+class DigestPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "enabled", "send_empty", "updated_at"]
+    list_filter = ["enabled", "send_empty"]
+    search_fields = ["user__username", "user__last_name", "user__first_name"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]

@@ -134,3 +134,79 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.project.code}: {self.from_colour or '—'} → {self.to_colour or '—'}"
+
+
+class DigestPreference(models.Model):
+    """A user's choices for the Monday digest (预警周报); no row means the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="digest_preference",
+    )
+    enabled = models.BooleanField(_("接收预警周报"), default=True)
+    send_empty = models.BooleanField(
+        _("无预警事项时也发送"), default=True, help_text=_("不勾选则“全部绿灯”的周报不发送")
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("周报设置")
+        verbose_name_plural = _("周报设置")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class DigestDelivery(models.Model):
+    """One digest to one recipient for one ISO week: the record that makes sending exactly-once.
+
+    Created under the (user, week) constraint, claimed by a compare-and-set UPDATE on
+    `state` before the SMTP conversation and marked sent after it (see delivery.py).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        SKIPPED = "skipped", _("无需发送")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件人"),
+        on_delete=models.CASCADE,
+        related_name="digest_deliveries",
+    )
+    week = models.CharField(_("周次"), max_length=8, help_text=_("ISO周，如2026-W48"))
+    email = models.EmailField(_("邮箱"), blank=True)
+    state = models.CharField(
+        _("状态"), max_length=8, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    message_id = models.CharField(_("Message-ID"), max_length=200)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    interrupted = models.BooleanField(
+        _("中断后重发"),
+        default=False,
+        help_text=_("上次发送中断（如进程被终止），已用同一Message-ID重发；收件人可能收到两份相同邮件"),
+    )
+    last_error = models.TextField(_("最近错误"), blank=True)
+    subject = models.CharField(_("主题"), max_length=200, blank=True)
+    empty = models.BooleanField(_("全部绿灯"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("周报发送记录")
+        verbose_name_plural = _("周报发送记录")
+        ordering = ["-week", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week"], name="one_digest_per_user_and_week"),
+        ]
+
+    def __str__(self):
+        return f"{self.week} {self.user}"

@@ -1,0 +1,456 @@
+"""The weekly warning digest (预警周报): what each recipient reads on Monday morning.
+
+`district_snapshot` reads the whole district once (a fixed number of queries, however
+many projects or recipients); `build_digest` slices it for one recipient in memory:
+leaders and the office see the district, cadres their own projects (responsible or on
+the team), liaisons the milestones their departments own. Nothing here reads the clock.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from projects.permissions import projects_of_cadre
+from projects.models import Department, Milestone, MilestoneType, Project
+from projects.roles import CADRE, LEADER, LIAISON, OFFICE
+
+from . import rules
+from .models import DigestPreference, Escalation, StatusChange
+from .reasons import render_reason
+from .selectors import rules_policy, type_policy, working_calendar
+
+DUE_SOON_DAYS = 14
+LONGEST_OVERDUE = 10
+COLOURS = (rules.RED, rules.YELLOW, rules.GREEN)
+COLOUR_RANK = rules.COLOUR_RANK
+
+# Recipient kinds: what a digest covers.
+DISTRICT = "district"  # leaders and the office
+CADRE_PROJECTS = "cadre"
+LIAISON_MILESTONES = "liaison"
+
+
+# ---------------------------------------------------------------- weeks
+
+def parse_week(text: str) -> tuple[int, int]:
+    """'2026-W48' → (2026, 48); ValueError with a readable message otherwise."""
+    try:
+        year_text, week_text = text.strip().upper().split("-W")
+        year, week = int(year_text), int(week_text)
+        date.fromisocalendar(year, week, 1)
+    except (ValueError, AttributeError):
+        raise ValueError(f"not an ISO week like 2026-W48: {text!r}") from None
+    return year, week
+
+
+def week_label(day: date) -> str:
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_monday(week: str) -> date:
+    year, number = parse_week(week)
+    return date.fromisocalendar(year, number, 1)
+
+
+def week_start(week: str) -> datetime:
+    """The digest of week W reports on the seven days before its Monday, from this moment."""
+    monday = week_monday(week) - timedelta(days=7)
+    return timezone.make_aware(datetime.combine(monday, time.min))
+
+
+# ---------------------------------------------------------------- rows
+
+@dataclass
+class ProjectRow:
+    id: int
+    code: str
+    name: str
+    colour: str
+    reasons: list
+    needs_plan: bool
+    cadre_name: str
+    lead_department: str
+    url: str
+    colour_before: str = ""  # at the start of the reported week
+    escalations: list = field(default_factory=list)
+
+    @property
+    def headline(self) -> str:
+        return render_reason(self.reasons[0]) if self.reasons else ""
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return [render_reason(reason) for reason in self.reasons]
+
+    @property
+    def overdue_days(self) -> int:
+        return max((r.get("days", 0) for r in self.reasons if r.get("kind") == rules.OVERDUE), default=0)
+
+    @property
+    def urgency(self) -> tuple:
+        """Most urgent first: red, yellow, green; then most overdue; then code."""
+        return (-COLOUR_RANK.get(self.colour or None, 0), -self.overdue_days, self.code)
+
+
+@dataclass
+class MilestoneRow:
+    project: ProjectRow
+    name: str
+    order: int
+    due_date: date | None
+    due_derived: bool
+    colour: str | None
+    days_late: int | None  # signed: positive overdue, negative days left
+    owner_department_id: int | None
+    owner_department: str
+
+    @property
+    def days_left(self) -> int:
+        return -(self.days_late or 0)
+
+    @property
+    def overdue(self) -> int:
+        return max(self.days_late or 0, 0)
+
+
+@dataclass
+class EscalationRow:
+    project: ProjectRow
+    colour: str
+    reason: str
+    until: date
+
+
+@dataclass
+class DistrictSnapshot:
+    """Everything the week's digests show, read once."""
+
+    week: str
+    today: date
+    projects: dict[int, ProjectRow]
+    milestones: list[MilestoneRow]
+    escalations: list[EscalationRow]
+    cadre_projects: dict[int, set[int]]
+    liaison_departments: dict[int, set[int]]
+    department_names: dict[int, str]
+
+
+def project_url(code: str) -> str:
+    return settings.SITE_URL + reverse("project_detail", kwargs={"code": code})
+
+
+def _person(user_row) -> str:
+    last, first, username = user_row
+    return f"{last or ''}{first or ''}" or (username or "")
+
+
+def district_snapshot(*, week: str, today: date, project_ids=None) -> DistrictSnapshot:
+    """Read the active projects, their pending milestones, history and escalations once.
+
+    `project_ids` narrows the read (a single preview); None reads the district. About ten
+    queries in either case, whatever the number of projects and recipients.
+    """
+    from projects.selectors import person_name
+
+    active = Project.objects.filter(state=Project.State.ACTIVE)
+    if project_ids is not None:
+        active = active.filter(id__in=project_ids)
+    projects: dict[int, ProjectRow] = {}
+    for row in active.annotate(cadre=person_name("responsible_cadre__")).values_list(
+        "id", "code", "name", "colour", "reasons", "needs_plan", "cadre", "lead_department__name"
+    ):
+        pid, code, name, colour, reasons, needs_plan, cadre, lead = row
+        projects[pid] = ProjectRow(
+            pid, code, name, colour, reasons or [], needs_plan, cadre or "", lead or "", project_url(code)
+        )
+        projects[pid].colour_before = colour
+
+    # Colour at the start of the week: the first later change says what it was then.
+    changes = StatusChange.objects.filter(at__gte=week_start(week)).order_by("at", "id")
+    if project_ids is not None:
+        changes = changes.filter(project_id__in=project_ids)
+    seen: set[int] = set()
+    for project_id, from_colour in changes.values_list("project_id", "from_colour"):
+        if project_id in projects and project_id not in seen:
+            projects[project_id].colour_before = from_colour
+            seen.add(project_id)
+
+    escalations = []
+    for project_id, colour, reason, until in (
+        Escalation.objects.filter(until__gte=today, project__state=Project.State.ACTIVE)
+        .filter(**({"project_id__in": project_ids} if project_ids is not None else {}))
+        .order_by("until", "id")
+        .values_list("project_id", "colour", "reason", "until")
+    ):
+        if project_id in projects:
+            row = EscalationRow(projects[project_id], colour, reason, until)
+            escalations.append(row)
+            projects[project_id].escalations.append(row)
+
+    department_names = dict(Department.objects.values_list("id", "name"))
+    milestones = _milestone_rows(projects, today, department_names)
+
+    cadre_projects: dict[int, set[int]] = defaultdict(set)
+    for pid, cadre_id in active.filter(responsible_cadre__isnull=False).values_list("id", "responsible_cadre_id"):
+        cadre_projects[cadre_id].add(pid)
+    for pid, user_id in Project.team.through.objects.filter(project__in=active).values_list("project_id", "user_id"):
+        cadre_projects[user_id].add(pid)
+
+    liaison_departments: dict[int, set[int]] = defaultdict(set)
+    for dept_id, user_id in Department.liaisons.through.objects.values_list("department_id", "user_id"):
+        liaison_departments[user_id].add(dept_id)
+
+    return DistrictSnapshot(
+        week, today, projects, milestones, escalations, dict(cadre_projects),
+        dict(liaison_departments), department_names,
+    )
+
+
+def _milestone_rows(projects: dict[int, ProjectRow], today: date, department_names) -> list[MilestoneRow]:
+    """Due date and colour of every pending milestone, by the same rules as the recompute."""
+    policy = rules_policy()
+    types = {
+        row["id"]: row
+        for row in MilestoneType.objects.values(
+            "id", "code", "name", "order", "standard_days", "yellow_before_days",
+            "red_after_days", "count_working_days", "yellow_window_disabled",
+        )
+    }
+    uses_working_days = policy.count_working_days or any(r["count_working_days"] for r in types.values())
+    calendar = working_calendar(today)[0] if uses_working_days else None
+    policies = {type_id: type_policy(row, policy) for type_id, row in types.items()}
+
+    facts = defaultdict(list)
+    owners = {}
+    queryset = Milestone.objects.filter(project__state=Project.State.ACTIVE)
+    if len(projects) < 5000:
+        queryset = queryset.filter(project_id__in=list(projects))
+    for project_id, type_id, planned, actual, not_applicable, owner_id in queryset.values_list(
+        "project_id", "milestone_type_id", "planned_date", "actual_date", "not_applicable",
+        "owner_department_id",
+    ).iterator(chunk_size=10000):
+        if project_id not in projects:
+            continue
+        row = types[type_id]
+        facts[project_id].append(
+            rules.MilestoneFacts(
+                code=row["code"], name=row["name"], order=row["order"],
+                standard_days=row["standard_days"], planned_date=planned, actual_date=actual,
+                not_applicable=not_applicable, policy=policies[type_id],
+            )
+        )
+        owners[(project_id, row["code"])] = owner_id
+
+    by_code = {row["code"]: row for row in types.values()}
+    result = []
+    for project_id, milestone_facts in facts.items():
+        for evaluated in rules.evaluate_milestones(milestone_facts, policy=policy, today=today, calendar=calendar):
+            if evaluated.status != rules.PENDING:
+                continue
+            owner_id = owners[(project_id, evaluated.code)]
+            type_row = by_code[evaluated.code]
+            result.append(
+                MilestoneRow(
+                    projects[project_id], type_row["name"], type_row["order"], evaluated.due_date,
+                    evaluated.due_derived, evaluated.colour, evaluated.days_late, owner_id,
+                    department_names.get(owner_id, ""),
+                )
+            )
+    return result
+
+
+# ---------------------------------------------------------------- one recipient's digest
+
+@dataclass
+class Digest:
+    recipient_id: int
+    recipient_name: str
+    kinds: list[str]
+    week: str
+    today: date
+    counts: dict = field(default_factory=dict)
+    counts_before: dict = field(default_factory=dict)
+    projects: list[ProjectRow] = field(default_factory=list)  # cadres: their red and yellow, most urgent first
+    turned_red: list[ProjectRow] = field(default_factory=list)
+    turned_yellow: list[ProjectRow] = field(default_factory=list)
+    recovered: list[ProjectRow] = field(default_factory=list)
+    longest_overdue: list[ProjectRow] = field(default_factory=list)
+    due_soon: list[MilestoneRow] = field(default_factory=list)
+    needs_plan: list[ProjectRow] = field(default_factory=list)
+    escalations: list[EscalationRow] = field(default_factory=list)
+    department_milestones: list[MilestoneRow] = field(default_factory=list)  # liaisons
+    departments: list[str] = field(default_factory=list)
+
+    @property
+    def covers_projects(self) -> bool:
+        return DISTRICT in self.kinds or CADRE_PROJECTS in self.kinds
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to act on: every project green, nothing due, planned or escalated."""
+        return not (
+            self.counts.get(rules.RED) or self.counts.get(rules.YELLOW) or self.turned_red
+            or self.turned_yellow or self.recovered or self.due_soon or self.needs_plan
+            or self.escalations or self.department_milestones
+        )
+
+    @property
+    def count_rows(self) -> list[dict]:
+        return [
+            {
+                "colour": colour,
+                "now": self.counts.get(colour, 0),
+                "before": self.counts_before.get(colour, 0),
+                "delta": self.counts.get(colour, 0) - self.counts_before.get(colour, 0),
+            }
+            for colour in COLOURS
+        ]
+
+    @property
+    def monday(self) -> date:
+        return week_monday(self.week)
+
+    @property
+    def week_number(self) -> int:
+        return parse_week(self.week)[1]
+
+
+def recipient_kinds(user, group_names: set[str]) -> list[str]:
+    if LEADER in group_names or OFFICE in group_names:
+        return [DISTRICT]
+    kinds = []
+    if CADRE in group_names:
+        kinds.append(CADRE_PROJECTS)
+    if LIAISON in group_names:
+        kinds.append(LIAISON_MILESTONES)
+    return kinds
+
+
+def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str]) -> Digest:
+    digest = Digest(
+        recipient_id=user.pk,
+        recipient_name=f"{user.last_name}{user.first_name}" or user.username,
+        kinds=kinds,
+        week=snapshot.week,
+        today=snapshot.today,
+    )
+    if DISTRICT in kinds:
+        ids = set(snapshot.projects)
+    elif CADRE_PROJECTS in kinds:
+        ids = snapshot.cadre_projects.get(user.pk, set()) & set(snapshot.projects)
+    else:
+        ids = set()
+    if DISTRICT in kinds or CADRE_PROJECTS in kinds:
+        _fill_projects(digest, snapshot, ids)
+        if CADRE_PROJECTS in kinds:
+            # Their red and yellow projects, most urgent first; the green ones are in the counts.
+            digest.projects = sorted(
+                (snapshot.projects[i] for i in ids if snapshot.projects[i].colour in (rules.RED, rules.YELLOW)),
+                key=lambda p: p.urgency,
+            )
+    if LIAISON_MILESTONES in kinds:
+        departments = snapshot.liaison_departments.get(user.pk, set())
+        digest.departments = sorted(snapshot.department_names[d] for d in departments)
+        digest.department_milestones = sorted(
+            (
+                m for m in snapshot.milestones
+                if m.owner_department_id in departments
+                and (m.colour in (rules.RED, rules.YELLOW) or _due_within(m, snapshot.today))
+            ),
+            key=lambda m: (-COLOUR_RANK.get(m.colour, 0), -(m.days_late or 0), m.project.code, m.order),
+        )
+    return digest
+
+
+def _due_within(milestone: MilestoneRow, today: date) -> bool:
+    return milestone.due_date is not None and today <= milestone.due_date <= today + timedelta(days=DUE_SOON_DAYS)
+
+
+def _fill_projects(digest: Digest, snapshot: DistrictSnapshot, ids: set[int]) -> None:
+    rows = sorted((snapshot.projects[i] for i in ids), key=lambda p: p.urgency)
+    digest.counts = {colour: 0 for colour in COLOURS}
+    digest.counts_before = {colour: 0 for colour in COLOURS}
+    for row in rows:
+        if row.colour in digest.counts:
+            digest.counts[row.colour] += 1
+        if row.colour_before in digest.counts_before:
+            digest.counts_before[row.colour_before] += 1
+    # A first colour (a new or reactivated project) is no change of colour.
+    worse = lambda row: bool(row.colour_before) and COLOUR_RANK.get(row.colour or None, 0) > COLOUR_RANK[row.colour_before]  # noqa: E731
+    better = lambda row: row.colour_before in (rules.RED, rules.YELLOW) and (  # noqa: E731
+        COLOUR_RANK.get(row.colour or None, 0) < COLOUR_RANK[row.colour_before]
+    ) and row.colour
+    digest.turned_red = [r for r in rows if r.colour == rules.RED and worse(r)]
+    digest.turned_yellow = [r for r in rows if r.colour == rules.YELLOW and worse(r)]
+    digest.recovered = [r for r in rows if better(r)]
+    digest.longest_overdue = sorted(
+        (r for r in rows if r.colour == rules.RED and r.overdue_days > 0),
+        key=lambda r: (-r.overdue_days, r.code),
+    )[:LONGEST_OVERDUE]
+    digest.due_soon = sorted(
+        (m for m in snapshot.milestones if m.project.id in ids and _due_within(m, snapshot.today)),
+        key=lambda m: (m.due_date, m.project.code, m.order),
+    )
+    digest.needs_plan = [r for r in rows if r.needs_plan]
+    digest.escalations = [e for e in snapshot.escalations if e.project.id in ids]
+
+
+# ---------------------------------------------------------------- recipients
+
+@dataclass
+class Recipient:
+    user: object
+    kinds: list[str]
+    send_empty: bool
+
+
+def recipients(*, usernames: list[str] | None = None, user_ids: list[int] | None = None) -> list[Recipient]:
+    """Active users with an email address in a digest role, who have not switched it off."""
+    User = get_user_model()
+    users = (
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(groups__name__in=[LEADER, OFFICE, CADRE, LIAISON])
+        .distinct()
+        .order_by("username")
+        .prefetch_related("groups")
+    )
+    if usernames is not None:
+        users = users.filter(username__in=usernames)
+    if user_ids is not None:
+        users = users.filter(pk__in=user_ids)
+    preferences = {
+        user_id: (enabled, send_empty)
+        for user_id, enabled, send_empty in DigestPreference.objects.values_list("user_id", "enabled", "send_empty")
+    }
+    result = []
+    for user in users:
+        enabled, send_empty = preferences.get(user.pk, (True, True))
+        if not enabled:
+            continue
+        kinds = recipient_kinds(user, {g.name for g in user.groups.all()})
+        if kinds:
+            result.append(Recipient(user, kinds, send_empty))
+    return result
+
+
+def digest_for_user(user, *, week: str, today: date) -> Digest:
+    """One user's digest (the preview): reads only what that user's digest covers."""
+    kinds = recipient_kinds(user, set(user.groups.values_list("name", flat=True)))
+    if DISTRICT in kinds:
+        scope = None
+    else:
+        scope = list(projects_of_cadre(user).values_list("id", flat=True)) if CADRE_PROJECTS in kinds else []
+        if LIAISON_MILESTONES in kinds:
+            scope += list(
+                Milestone.objects.filter(owner_department__liaisons=user).values_list("project_id", flat=True).distinct()
+            )
+    snapshot = district_snapshot(week=week, today=today, project_ids=scope)
+    return build_digest(snapshot, user=user, kinds=kinds)

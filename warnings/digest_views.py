@@ -1,0 +1,64 @@
+"""Digest pages: a signed-in user's own digest in the browser and their digest preferences.
+
+Both act only on request.user: there is no user id in any URL or form, so nobody can
+read or change another person's digest or preferences.
+"""
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from .digest import digest_for_user, week_label
+from .models import DigestPreference
+from .selectors import local_today
+
+
+class DigestPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = DigestPreference
+        fields = ["enabled", "send_empty"]
+        labels = {
+            "enabled": gettext_lazy("每周一早上接收预警周报邮件"),
+            "send_empty": gettext_lazy("没有预警事项时也发送（“全部绿灯”）"),
+        }
+
+
+@login_required
+def preview(request):
+    today = local_today()
+    digest = digest_for_user(request.user, week=week_label(today), today=today)
+    return render(
+        request,
+        "warnings/digest_preview.html",
+        {
+            "digest": digest,
+            "preferences_url": settings.SITE_URL + reverse("digest_preferences"),
+            "preview_url": settings.SITE_URL + reverse("digest_preview"),
+            "has_email": bool(request.user.email),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    preference = DigestPreference.objects.filter(user=request.user).first() or DigestPreference(user=request.user)
+    if request.method == "POST":
+        form = DigestPreferenceForm(request.POST, instance=preference)
+        if form.is_valid():
+            form.instance.user = request.user  # never anyone else's, whatever was posted
+            form.save()
+            messages.success(request, _("周报设置已保存。"))
+            return redirect("digest_preferences")
+    else:
+        form = DigestPreferenceForm(instance=preference)
+    return render(
+        request,
+        "warnings/digest_preferences.html",
+        {"form": form, "has_email": bool(request.user.email)},
+    )
