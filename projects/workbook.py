@@ -358,6 +358,10 @@ def parse_row(
                 fail(name + suffix, _("实际完成日期不能晚于今天"), raw)
             else:
                 setattr(cells_of, which, parsed)
+        if cells_of.not_applicable and (cells_of.planned or cells_of.actual):
+            raw = cell(where[PLANNED if cells_of.planned else ACTUAL])
+            suffix = PLANNED_SUFFIX if cells_of.planned else ACTUAL_SUFFIX
+            fail(name + suffix, _("节点已标为不适用，不能再填日期"), raw)
         milestones[name] = cells_of
 
     if errors:

@@ -1,0 +1,517 @@
+"""Import the 三色预警表: an upsert by 项目编号, planned first, applied all or nothing.
+
+`import_workbook(data, today=..., by=..., replace=..., dry_run=...)` reads the
+file, plans every change in memory (what would be created, updated or left
+alone, the new cadre accounts and departments, every row error), and, unless
+this is a dry run or any error remains, writes the plan in one transaction and
+recomputes the affected projects at once.
+
+Choices (see the spec for the rest):
+- A blank cell keeps what is stored; in replace mode it erases (only for the
+  columns the file has; 项目名称 is never erased).
+- Changing a stored planned date is a re-plan (调整计划): it is recorded as a
+  MilestoneReplan with the reason "工作簿导入" and shown in the preview.
+- 不适用 marks the milestone not applicable and leaves its stored dates alone;
+  a date in a milestone's cell makes it applicable again.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qiantang_warnings.recompute import recompute_projects
+
+from . import workbook as fmt
+from .models import Department, Milestone, MilestoneReplan, MilestoneType, Project
+from .roles import CADRE
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 20_000
+REPLAN_REASON = "工作簿导入"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# An encrypted .xlsx is an OLE compound file holding a stream of this name.
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+
+
+class WorkbookRefused(Exception):
+    """The file as a whole cannot be imported; the message says why, in one sentence."""
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class ReadResult:
+    sheet_name: str
+    columns: fmt.ColumnMap
+    rows: list[fmt.ParsedRow]
+    errors: list[fmt.RowError]
+
+
+def _open(data: bytes):
+    if not data:
+        raise WorkbookRefused(_("文件是空的，请选择要导入的三色预警表。"))
+    if len(data) > MAX_BYTES:
+        raise WorkbookRefused(_("文件超过10 MB，无法导入。"))
+    if data.startswith(OLE_MAGIC):
+        if ENCRYPTED_STREAM in data:
+            raise WorkbookRefused(_("工作簿设有打开密码，请在Excel中取消密码后再导入。"))
+        raise WorkbookRefused(_("这是旧版Excel（.xls）文件，请在Excel中另存为.xlsx后再导入。"))
+    not_a_workbook = _("这不是Excel工作簿（.xlsx），无法导入。")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise WorkbookRefused(not_a_workbook)
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a zip that is no workbook
+        raise WorkbookRefused(not_a_workbook) from None
+
+
+def read_workbook(data: bytes, *, milestone_names: list[str], today: date) -> ReadResult:
+    """Parse the file into rows and row errors; raise WorkbookRefused for the whole file."""
+    book = _open(data)
+    try:
+        sheet_name = fmt.choose_sheet(book.sheetnames)
+        sheet = book[sheet_name]
+        if (sheet.max_row or 0) > MAX_ROWS + 60:
+            raise WorkbookRefused(_("文件超过20000行，请分批导入。"))
+        rows = sheet.iter_rows(values_only=True)
+        seen_any = False
+        header = None
+        header_row = 0
+        for number, row in enumerate(rows, start=1):
+            if any(not fmt.is_blank(cell) for cell in row):
+                seen_any = True
+            if any(fmt.normalise_header(cell) == "项目名称" for cell in row):
+                header, header_row = row, number
+                break
+            if number >= 50:
+                break
+        if header is None:
+            if not seen_any and not any(
+                not fmt.is_blank(cell) for row in sheet.iter_rows(values_only=True) for cell in row
+            ):
+                raise WorkbookRefused(_("工作簿是空的，没有可导入的项目。"))
+            raise WorkbookRefused(_("找不到“项目编号”和“项目名称”列，请检查表头。"))
+        columns = fmt.map_columns(header, milestone_names)
+        if columns.missing_required:
+            raise WorkbookRefused(
+                _("缺少“%(columns)s”列，请检查表头。") % {"columns": "”“".join(columns.missing_required)}
+            )
+        if columns.duplicates:
+            raise WorkbookRefused(
+                _("表头有重复的列：%(columns)s。") % {"columns": "、".join(columns.duplicates)}
+            )
+        parsed: list[fmt.ParsedRow] = []
+        errors: list[fmt.RowError] = []
+        for number, row in enumerate(rows, start=header_row + 1):
+            if number - header_row > MAX_ROWS:
+                raise WorkbookRefused(_("文件超过20000行，请分批导入。"))
+            result, row_errors = fmt.parse_row(number, row, columns, today=today)
+            errors += row_errors
+            if result is not None:
+                parsed.append(result)
+    finally:
+        book.close()
+    if not parsed and not errors:
+        raise WorkbookRefused(_("工作簿是空的，没有可导入的项目。"))
+    _refuse_duplicate_codes(parsed)
+    return ReadResult(sheet_name, columns, parsed, errors)
+
+
+def _refuse_duplicate_codes(rows: list[fmt.ParsedRow]) -> None:
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        by_code[row.code].append(row.row)
+    duplicates = {code: numbers for code, numbers in by_code.items() if len(numbers) > 1}
+    if duplicates:
+        listed = "；".join(
+            _("%(code)s（第%(rows)s行）") % {"code": code, "rows": "、".join(map(str, numbers))}
+            for code, numbers in list(duplicates.items())[:10]
+        )
+        raise WorkbookRefused(_("同一文件中项目编号重复：%(list)s。") % {"list": listed})
+
+
+# ---------------------------------------------------------------- planning
+
+
+@dataclass
+class RowPlan:
+    row: int
+    code: str
+    name: str
+    action: str  # CREATED, UPDATED or UNCHANGED
+    changes: list[str] = field(default_factory=list)
+    replans: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    sheet_name: str = ""
+    replace: bool = False
+    dry_run: bool = True
+    applied: bool = False
+    refusal: str = ""
+    unknown_columns: list[str] = field(default_factory=list)
+    new_cadres: list[str] = field(default_factory=list)
+    new_departments: list[str] = field(default_factory=list)
+    rows: list[RowPlan] = field(default_factory=list)
+    errors: list[fmt.RowError] = field(default_factory=list)
+
+    def _of(self, action: str) -> list[RowPlan]:
+        return [row for row in self.rows if row.action == action]
+
+    @property
+    def created(self) -> list[RowPlan]:
+        return self._of(CREATED)
+
+    @property
+    def updated(self) -> list[RowPlan]:
+        return self._of(UPDATED)
+
+    @property
+    def unchanged(self) -> list[RowPlan]:
+        return self._of(UNCHANGED)
+
+    @property
+    def replan_count(self) -> int:
+        return sum(len(row.replans) for row in self.rows)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusal and not self.errors
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return _("（空）")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _split_name(full: str) -> tuple[str, str]:
+    """Surname (last_name) and given name (first_name), as the demo accounts store them."""
+    if len(full) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in full):
+        return full[0], full[1:]
+    return "", full
+
+
+class _Planner:
+    """Builds the changes in memory from one read of the database."""
+
+    def __init__(self, read: ReadResult, *, replace: bool, lock: bool):
+        self.read = read
+        self.replace = replace
+        codes = [row.code for row in read.rows]
+        projects = Project.objects.filter(code__in=codes).select_related(
+            "lead_department", "responsible_cadre"
+        )
+        if lock:
+            projects = projects.select_for_update(of=("self",)).order_by("id")
+        self.projects = {p.code: p for p in projects}
+        self.types = {t.name: t for t in MilestoneType.objects.all()}
+        self.milestones: dict[tuple[int, int], Milestone] = {
+            (m.project_id, m.milestone_type_id): m
+            for m in Milestone.objects.filter(project__in=[p.id for p in self.projects.values()])
+        }
+        self.departments = {d.name: d for d in Department.objects.all()}
+        self.new_departments: dict[str, Department] = {}
+        User = get_user_model()
+        self.users_by_name: dict[str, list] = defaultdict(list)
+        self.users_by_username = {}
+        if "responsible_cadre" in read.columns.fields:
+            for user in User.objects.only("id", "username", "last_name", "first_name"):
+                full = f"{user.last_name}{user.first_name}"
+                if full:
+                    self.users_by_name[full].append(user)
+                self.users_by_username[user.username] = user
+        self.new_cadres: dict[str, Any] = {}
+        self.errors: list[fmt.RowError] = []
+        # Writes, gathered for apply().
+        self.create_projects: list[Project] = []
+        self.update_projects: dict[str, Project] = {}
+        self.project_fields: set[str] = set()
+        self.create_milestones: list[Milestone] = []
+        self.update_milestones: list[Milestone] = []
+        self.replans: list[MilestoneReplan] = []
+
+    # -- values
+
+    def _cadre(self, name: str, row: int):
+        matches = self.users_by_name.get(name, [])
+        if len(matches) > 1:
+            self.errors.append(fmt.RowError(row, "责任干部", _("有多个同名账号，请先在系统中区分"), name))
+            return None
+        if matches:
+            return matches[0]
+        if name in self.users_by_username:
+            return self.users_by_username[name]
+        if name not in self.new_cadres:
+            last, first = _split_name(name)
+            self.new_cadres[name] = get_user_model()(last_name=last, first_name=first, is_active=False)
+        return self.new_cadres[name]
+
+    def _department(self, name: str) -> Department:
+        if name in self.departments:
+            return self.departments[name]
+        if name not in self.new_departments:
+            kind = Department.Kind.STREET if name.endswith("街道") else Department.Kind.BUREAU
+            self.new_departments[name] = Department(name=name, kind=kind)
+        return self.new_departments[name]
+
+    def _target(self, fieldname: str, value: Any, row: int):
+        """The value to store for a non-blank cell (departments and cadres as objects)."""
+        if fieldname == "lead_department":
+            return self._department(value)
+        if fieldname == "responsible_cadre":
+            return self._cadre(value, row)
+        return value
+
+    @staticmethod
+    def _blank(fieldname: str):
+        if fieldname in ("lead_department", "responsible_cadre", "total_investment"):
+            return None
+        if fieldname == "level":
+            return Project.Level.DISTRICT
+        if fieldname == "state":
+            return Project.State.ACTIVE
+        return ""
+
+    @staticmethod
+    def _same(fieldname: str, current: Any, new: Any) -> bool:
+        if fieldname in ("lead_department", "responsible_cadre"):
+            if current is None or new is None:
+                return current is new
+            return new.pk is not None and current.pk == new.pk
+        if isinstance(current, str) and isinstance(new, str):
+            return current.strip() == new.strip()
+        if fieldname == "total_investment" and current is not None and new is not None:
+            return Decimal(current) == Decimal(new)
+        return current == new
+
+    @staticmethod
+    def _word(fieldname: str, value: Any) -> str:
+        if fieldname == "level":
+            return fmt.LEVEL_WORDS.get(value, value)
+        if fieldname == "state":
+            return fmt.STATE_WORDS.get(value, value)
+        if fieldname == "responsible_cadre" and value is not None:
+            return f"{value.last_name}{value.first_name}" or value.username
+        return _show(value)
+
+    # -- one row
+
+    def plan_row(self, row: fmt.ParsedRow) -> RowPlan | None:
+        errors_before = len(self.errors)
+        project = self.projects.get(row.code)
+        is_new = project is None
+        changes: list[str] = []
+        if is_new:
+            if not row.values.get("name"):
+                self.errors.append(fmt.RowError(row.row, "项目名称", _("新项目须填写项目名称"), ""))
+                return None
+            project = Project(code=row.code)
+        changed_fields: set[str] = set()
+        for fieldname, value in row.values.items():
+            if fieldname == fmt.CODE:
+                continue
+            if value is None:
+                if is_new or not self.replace or fieldname == fmt.NAME:
+                    continue
+                new = self._blank(fieldname)
+            else:
+                new = self._target(fieldname, value, row.row)
+                if len(self.errors) > errors_before:
+                    continue
+            current = getattr(project, fieldname)
+            if self._same(fieldname, current, new):
+                continue
+            if not is_new:
+                changes.append(
+                    f"{fmt.HEADER_OF[fieldname]}：{self._word(fieldname, current)} → {self._word(fieldname, new)}"
+                )
+            setattr(project, fieldname, new)
+            changed_fields.add(fieldname)
+
+        milestone_changes, replans = self._plan_milestones(project, row, is_new)
+        if len(self.errors) > errors_before:
+            return None
+        changes += milestone_changes
+        if is_new:
+            self.create_projects.append(project)
+            action = CREATED
+        elif changed_fields or milestone_changes:
+            if changed_fields:
+                self.update_projects[project.code] = project
+                self.project_fields |= changed_fields
+            else:
+                self.update_projects.setdefault(project.code, project)
+            action = UPDATED
+        else:
+            action = UNCHANGED
+        return RowPlan(row.row, row.code, project.name, action, changes, replans)
+
+    def _plan_milestones(self, project: Project, row: fmt.ParsedRow, is_new: bool):
+        changes: list[str] = []
+        replans: list[str] = []
+        for name, cells in row.milestones.items():
+            milestone_type = self.types[name]
+            stored = None if is_new else self.milestones.get((project.id, milestone_type.id))
+            current_planned = stored.planned_date if stored else None
+            current_actual = stored.actual_date if stored else None
+            current_na = stored.not_applicable if stored else False
+            if cells.not_applicable:
+                planned, actual, na = current_planned, current_actual, True
+            else:
+                planned = cells.planned if cells.planned is not None else (
+                    None if self.replace and cells.has_planned_column else current_planned
+                )
+                actual = cells.actual if cells.actual is not None else (
+                    None if self.replace and cells.has_actual_column else current_actual
+                )
+                has_date = cells.planned is not None or cells.actual is not None
+                na = False if (has_date or self.replace) else current_na
+            if (planned, actual, na) == (current_planned, current_actual, current_na):
+                continue
+            if stored is None:
+                milestone = Milestone(milestone_type=milestone_type, project=project)
+                self.create_milestones.append(milestone)
+            else:
+                milestone = stored
+                self.update_milestones.append(milestone)
+            if na != current_na:
+                changes.append(
+                    _("%(name)s：标为不适用") % {"name": name} if na
+                    else _("%(name)s：恢复为适用") % {"name": name}
+                )
+            if planned != current_planned:
+                label = name + fmt.PLANNED_SUFFIX
+                changes.append(f"{label}：{_show(current_planned)} → {_show(planned)}")
+                if current_planned is not None:
+                    replans.append(
+                        _("%(name)s：%(old)s → %(new)s") % {
+                            "name": name, "old": _show(current_planned), "new": _show(planned)
+                        }
+                    )
+                    self.replans.append(
+                        MilestoneReplan(
+                            milestone=milestone, old_planned_date=current_planned,
+                            new_planned_date=planned, reason=REPLAN_REASON,
+                        )
+                    )
+            if actual != current_actual:
+                label = name + fmt.ACTUAL_SUFFIX
+                changes.append(f"{label}：{_show(current_actual)} → {_show(actual)}")
+            milestone.planned_date = planned
+            milestone.actual_date = actual
+            milestone.not_applicable = na
+            if milestone.baseline_date is None and planned is not None:
+                milestone.baseline_date = planned  # the first planned date, kept forever
+        return changes, replans
+
+    # -- writing
+
+    def apply(self, *, by, today: date) -> list[int]:
+        now = timezone.now()
+        for department in self.new_departments.values():
+            department.save()
+        if self.new_cadres:
+            group = Group.objects.filter(name=CADRE).first()
+            taken = set(get_user_model().objects.values_list("username", flat=True))
+            number = 1
+            for user in self.new_cadres.values():
+                while f"cadre{number}" in taken:
+                    number += 1
+                user.username = f"cadre{number}"
+                taken.add(user.username)
+                user.set_unusable_password()
+                user.save()
+                if group is not None:
+                    user.groups.add(group)
+        # bulk_create / bulk_update take the ids of the departments and accounts saved
+        # just above from the related objects (Model._prepare_related_fields_for_save).
+        Project.objects.bulk_create(self.create_projects, batch_size=500)
+        if self.update_projects:
+            updated = list(self.update_projects.values())
+            for project in updated:
+                project.updated_at = now
+            Project.objects.bulk_update(
+                updated, sorted(self.project_fields | {"updated_at"}), batch_size=500
+            )
+        Milestone.objects.bulk_create(self.create_milestones, batch_size=1000)
+        if self.update_milestones:
+            for milestone in self.update_milestones:
+                milestone.updated_at = now
+            Milestone.objects.bulk_update(
+                self.update_milestones,
+                ["planned_date", "baseline_date", "actual_date", "not_applicable", "updated_at"],
+                batch_size=1000,
+            )
+        author = by if getattr(by, "is_authenticated", False) else None
+        for replan in self.replans:
+            replan.author = author
+        MilestoneReplan.objects.bulk_create(self.replans, batch_size=1000)
+        ids = [p.id for p in self.create_projects] + [p.id for p in self.update_projects.values()]
+        if ids:
+            recompute_projects(ids, today=today)
+        return ids
+
+
+def import_workbook(
+    data: bytes,
+    *,
+    today: date,
+    by=None,
+    replace: bool = False,
+    dry_run: bool = True,
+) -> ImportResult:
+    """Plan (and unless dry_run or any error, apply) an import; never raises for bad files."""
+    result = ImportResult(replace=replace, dry_run=dry_run)
+    milestone_names = list(MilestoneType.objects.order_by("order").values_list("name", flat=True))
+    try:
+        read = read_workbook(data, milestone_names=milestone_names, today=today)
+    except WorkbookRefused as refusal:
+        result.refusal = str(refusal)
+        return result
+    result.sheet_name = read.sheet_name
+    result.unknown_columns = read.columns.unknown
+    with transaction.atomic():
+        planner = _Planner(read, replace=replace, lock=not dry_run)
+        for row in read.rows:
+            plan = planner.plan_row(row)
+            if plan is not None:
+                result.rows.append(plan)
+        result.errors = sorted(read.errors + planner.errors, key=lambda e: e.row)
+        result.new_cadres = list(planner.new_cadres)
+        result.new_departments = list(planner.new_departments)
+        if dry_run or result.errors:
+            return result
+        planner.apply(by=by, today=today)
+        result.applied = True
+    return result
+
+
+def read_file(path: str | Path) -> bytes:
+    """A file's bytes, refusing one over 10 MB before reading it."""
+    path = Path(path)
+    if path.stat().st_size > MAX_BYTES:
+        raise WorkbookRefused(_("文件超过10 MB，无法导入。"))
+    return path.read_bytes()

@@ -1,0 +1,292 @@
+"""Importing the office's own sheet: upsert by 项目编号, preview first, all or nothing."""
+import io
+import zipfile
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from io import BytesIO
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from projects.models import Department, Milestone, MilestoneReplan, Project
+from projects.workbook_export import build_workbook
+from projects.workbook_import import (
+    ENCRYPTED_STREAM,
+    MAX_BYTES,
+    OLE_MAGIC,
+    REPLAN_REASON,
+    import_workbook,
+)
+from qiantang_warnings.models import StatusChange
+from qiantang_warnings.recompute import recompute_all
+
+pytestmark = pytest.mark.django_db
+
+HEADER = [
+    "序号", "项目编号", "项目名称", "项目级别", "产业类别", "总投资（亿元）", "牵头单位", "责任干部",
+    "项目状态", "过会（计划）", "过会（实际）", "项目签约(计划)", "项目签约(实际)", "土地挂牌 (计划)",
+    "备注", "进展情况", "存在问题",
+]
+
+
+def as_bytes(book) -> bytes:
+    stream = BytesIO()
+    book.save(stream)
+    return stream.getvalue()
+
+
+def office_workbook(rows, *, header=HEADER, title="2025年11月重点项目三色预警表", sheet="三色预警表"):
+    """The sheet as the office keeps it: a merged title row, then the header, then rows."""
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "填表说明"
+    notes.append(["请按月更新"])
+    sheet = book.create_sheet(sheet)
+    if title:
+        sheet.append([title])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    return as_bytes(book)
+
+
+ROWS = [
+    [1, "QT-0101", "澜康微电子先进封装项目", "省重点", "集成电路", 12.5, "区经信局", "王建国", "推进中",
+     datetime(2026, 3, 1), "2026/3/5", "2026.4.1", "2026年4月20日", "20261201", "领导关注", "正在施工图审查。", ""],
+    [2, "QT-0102", "钱芯生物医药基地", "区重点", "生物医药", "3.20", "下沙街道", "陈新人", "",
+     "2026-05-10", None, "不适用", "—", None, None, None, "地块征迁未完成"],
+]
+
+
+def import_rows(rows=ROWS, **kwargs):
+    kwargs.setdefault("today", date(2026, 11, 25))
+    kwargs.setdefault("dry_run", False)
+    return import_workbook(office_workbook(rows), **kwargs)
+
+
+def counts():
+    return (
+        Project.objects.count(), Milestone.objects.count(), MilestoneReplan.objects.count(),
+        Department.objects.count(), User.objects.count(), StatusChange.objects.count(),
+    )
+
+
+@pytest.fixture
+def cadre(db):
+    return User.objects.create_user("wangjg", last_name="王", first_name="建国")
+
+
+def test_preview_of_the_offices_sheet_writes_nothing(cadre):
+    before = counts()
+    result = import_rows(dry_run=True)
+    assert result.ok and not result.applied
+    assert result.sheet_name == "三色预警表"  # the named sheet, not the first
+    assert [row.code for row in result.created] == ["QT-0101", "QT-0102"]
+    assert result.unknown_columns == ["备注"]  # 序号 is a usual column, ignored quietly
+    assert result.new_cadres == ["陈新人"]
+    assert result.new_departments == ["区经信局", "下沙街道"]
+    assert counts() == before
+
+
+def test_import_creates_projects_milestones_accounts_and_colours(cadre, today):
+    result = import_rows()
+    assert result.applied and len(result.created) == 2
+
+    chip = Project.objects.get(code="QT-0101")
+    assert (chip.name, chip.level, chip.sector, chip.total_investment) == (
+        "澜康微电子先进封装项目", "provincial", "集成电路", Decimal("12.50"))
+    assert chip.responsible_cadre == cadre
+    assert chip.lead_department.name == "区经信局"
+    assert chip.progress_note == "正在施工图审查。"
+    dates = {m.milestone_type.name: (m.planned_date, m.actual_date, m.baseline_date, m.not_applicable)
+             for m in chip.milestones.select_related("milestone_type")}
+    assert dates == {
+        "过会": (date(2026, 3, 1), date(2026, 3, 5), date(2026, 3, 1), False),
+        "项目签约": (date(2026, 4, 1), date(2026, 4, 20), date(2026, 4, 1), False),
+        "土地挂牌": (date(2026, 12, 1), None, date(2026, 12, 1), False),
+    }
+    # Colours are recomputed at once, not at the next beat.
+    assert (chip.colour, chip.computed_as_of) == ("yellow", today)
+    assert chip.headline_reason == "土地挂牌将于6天后到期"
+
+    bio = Project.objects.get(code="QT-0102")
+    assert (bio.level, bio.state, bio.lead_department.kind) == ("district", "active", "street")
+    assert bio.milestones.get(milestone_type__name="项目签约").not_applicable is True
+    newcomer = bio.responsible_cadre
+    assert (newcomer.last_name, newcomer.first_name, newcomer.is_active) == ("陈", "新人", False)
+    assert not newcomer.has_usable_password()
+    assert newcomer.groups.filter(name="cadre").exists()
+    assert bio.colour == "red"  # 过会 planned 2026-05-10, still open
+
+
+def test_a_blank_cell_never_erases_and_a_changed_plan_is_a_replan(cadre, role_users):
+    import_rows()
+    edited = [row[:] for row in ROWS]
+    edited[0][3] = None  # 项目级别 blank: kept
+    edited[0][11] = None  # 项目签约(计划) blank: kept
+    edited[0][13] = "2027-01-15"  # 土地挂牌(计划) moved: a re-plan
+    edited[0][16] = "电力增容待确认"
+    result = import_rows(edited, by=role_users["office"])
+    assert [row.code for row in result.updated] == ["QT-0101"]
+    assert [row.code for row in result.unchanged] == ["QT-0102"]
+    assert result.updated[0].replans == ["土地挂牌：2026-12-01 → 2027-01-15"]
+    assert "存在问题：（空） → 电力增容待确认" in result.updated[0].changes
+
+    chip = Project.objects.get(code="QT-0101")
+    assert chip.level == "provincial"
+    assert chip.open_problems == "电力增容待确认"
+    signing = chip.milestones.get(milestone_type__name="项目签约")
+    assert signing.planned_date == date(2026, 4, 1)
+    listing = chip.milestones.get(milestone_type__name="土地挂牌")
+    assert (listing.planned_date, listing.baseline_date) == (date(2027, 1, 15), date(2026, 12, 1))
+    replan = MilestoneReplan.objects.get()
+    assert (replan.old_planned_date, replan.new_planned_date, replan.reason, replan.author) == (
+        date(2026, 12, 1), date(2027, 1, 15), REPLAN_REASON, role_users["office"])
+    assert chip.colour == "green"
+
+
+def test_replace_mode_erases_blank_cells_of_the_columns_in_the_file(cadre):
+    import_rows()
+    edited = [row[:] for row in ROWS]
+    edited[0][3] = None
+    edited[0][15] = None  # 进展情况
+    edited[0][13] = None  # 土地挂牌(计划)
+    result = import_rows(edited, replace=True)
+    assert result.replace
+    chip = Project.objects.get(code="QT-0101")
+    assert chip.level == "district" and chip.progress_note == ""
+    assert chip.name == "澜康微电子先进封装项目"  # never erased
+    assert chip.milestones.get(milestone_type__name="土地挂牌").planned_date is None
+
+
+def test_any_error_means_nothing_is_written(cadre):
+    import_rows()
+    before = counts()
+    edited = [row[:] for row in ROWS]
+    edited[0][2] = "改了名字"
+    edited[1][13] = "11月底"
+    edited.append([3, "QT-0103", "", None, None, None, None, None, None, "2030-01-01", "2026-12-31"])
+    result = import_rows(edited)
+    assert not result.applied
+    assert [str(error) for error in result.errors] == [
+        "第4行 土地挂牌(计划)：无法识别的日期“11月底”",
+        "第5行 过会(实际)：实际完成日期不能晚于今天“2026-12-31”",
+    ]
+    assert counts() == before
+    assert Project.objects.get(code="QT-0101").name == "澜康微电子先进封装项目"
+
+
+def test_a_new_project_needs_its_name(cadre):
+    result = import_rows([[1, "QT-0109", None]])
+    assert [str(e) for e in result.errors] == ["第3行 项目名称：新项目须填写项目名称“”"]
+    assert not Project.objects.exists()
+
+
+def test_round_trip_of_the_export_changes_nothing(make_project, today, cadre):
+    bureau = Department.objects.create(name="区住建局")
+    make_project(
+        "QT-0001", level="municipal", sector="新材料", total_investment=Decimal("7.05"),
+        lead_department=bureau, responsible_cadre=cadre, progress_note="第一行\n第二行",
+        milestones={
+            "approval": dict(planned_date=date(2026, 1, 4), actual_date=date(2026, 1, 9),
+                             baseline_date=date(2025, 12, 1)),
+            "signing": dict(not_applicable=True),
+            "land_listing": dict(planned_date=today - timedelta(days=3)),
+        },
+    )
+    make_project("QT-0002", state=Project.State.TERMINATED, open_problems="企业撤资")
+    recompute_all(today=today)
+    before = counts()
+    data = as_bytes(build_workbook(Project.objects.all()))
+    result = import_workbook(data, today=today, dry_run=False)
+    assert result.ok and result.unknown_columns == [] and result.new_cadres == []
+    assert [row.code for row in result.unchanged] == ["QT-0001", "QT-0002"]
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "文件是空的"),
+        (b"project,name\nQT-1,x\n", "这不是Excel工作簿（.xlsx）"),
+        (OLE_MAGIC + b"\0" * 600 + ENCRYPTED_STREAM + b"\0" * 100, "工作簿设有打开密码"),
+        (OLE_MAGIC + b"\0" * 700, "旧版Excel（.xls）"),
+        (b"x" * (MAX_BYTES + 1), "文件超过10 MB"),
+    ],
+    ids=["empty-file", "csv", "password", "xls", "too-big"],
+)
+def test_files_that_are_refused_with_one_message(data, message):
+    result = import_workbook(data, today=date(2026, 11, 25), dry_run=False)
+    assert message in result.refusal
+    assert not result.applied and not Project.objects.exists()
+
+
+def test_a_zip_that_is_no_workbook_is_refused():
+    stream = BytesIO()
+    with zipfile.ZipFile(stream, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    result = import_workbook(stream.getvalue(), today=date(2026, 11, 25))
+    assert "这不是Excel工作簿" in result.refusal
+
+
+def test_an_empty_workbook_is_refused():
+    result = import_workbook(as_bytes(openpyxl.Workbook()), today=date(2026, 11, 25))
+    assert result.refusal == "工作簿是空的，没有可导入的项目。"
+    header_only = office_workbook([])
+    assert import_workbook(header_only, today=date(2026, 11, 25)).refusal == "工作簿是空的，没有可导入的项目。"
+
+
+def test_a_sheet_without_code_or_name_is_refused():
+    no_code = office_workbook([["X", "名称"]], header=["备注", "项目名称"])
+    assert import_workbook(no_code, today=date(2026, 11, 25)).refusal == "缺少“项目编号”列，请检查表头。"
+    no_header = office_workbook([["QT-1", "名称"]], header=["编号", "名称"])
+    assert "找不到“项目编号”和“项目名称”列" in import_workbook(no_header, today=date(2026, 11, 25)).refusal
+
+
+def test_duplicate_codes_in_one_file_are_refused(cadre):
+    rows = [ROWS[0], ROWS[1], [3, "QT-0101", "又一个"]]
+    result = import_rows(rows)
+    assert result.refusal == "同一文件中项目编号重复：QT-0101（第3、5行）。"
+    assert not Project.objects.exists()
+
+
+def test_more_than_20000_rows_are_refused(monkeypatch):
+    monkeypatch.setattr("projects.workbook_import.MAX_ROWS", 3)
+    rows = [[n, f"QT-{n}", "项目"] for n in range(5)]
+    result = import_workbook(office_workbook(rows, header=HEADER[:3], title=None), today=date(2026, 11, 25))
+    assert result.refusal == "文件超过20000行，请分批导入。"
+
+
+def test_command_lists_every_error_and_exits_non_zero(tmp_path, cadre):
+    path = tmp_path / "bad.xlsx"
+    edited = [row[:] for row in ROWS]
+    edited[1][9] = "五月中旬"
+    path.write_bytes(office_workbook(edited))
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="有 1 处错误，未写入任何数据"):
+        call_command("import_workbook", str(path), stdout=out, stderr=err)
+    assert "第4行 过会(计划)：无法识别的日期“五月中旬”" in err.getvalue()
+    assert "新增 1 个，更新 0 个，未变 0 个" in out.getvalue()
+    assert not Project.objects.exists()
+
+
+def test_command_dry_run_then_import(tmp_path, cadre):
+    path = tmp_path / "good.xlsx"
+    path.write_bytes(office_workbook(ROWS))
+    out = io.StringIO()
+    call_command("import_workbook", str(path), "--dry-run", stdout=out)
+    assert "新增 2 个，更新 0 个，未变 0 个" in out.getvalue()
+    assert "陈新人" in out.getvalue() and "未识别的列（已忽略）：备注" in out.getvalue()
+    assert not Project.objects.exists()
+    out = io.StringIO()
+    call_command("import_workbook", str(path), stdout=out)
+    assert "导入完成：新增 2 个" in out.getvalue()
+    assert Project.objects.count() == 2
+
+    with pytest.raises(CommandError, match="这不是Excel工作簿"):
+        bad = tmp_path / "notes.xlsx"
+        bad.write_text("just text")
+        call_command("import_workbook", str(bad))
