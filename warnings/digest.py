@@ -90,6 +90,12 @@ class ProjectRow:
         return [render_reason(reason) for reason in self.reasons]
 
     @property
+    def overdue_reason(self) -> str:
+        """The most overdue milestone's reason (the headline may be an escalation)."""
+        overdue = [r for r in self.reasons if r.get("kind") == rules.OVERDUE]
+        return render_reason(max(overdue, key=lambda r: r.get("days", 0))) if overdue else self.headline
+
+    @property
     def overdue_days(self) -> int:
         return max((r.get("days", 0) for r in self.reasons if r.get("kind") == rules.OVERDUE), default=0)
 
