@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2099, 12, 31)
@@ -117,6 +118,15 @@ class Project(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    # Who changed what, when (django-simple-history). The stored warning result is
+    # left out: the recompute writes it in bulk and StatusChange records its history.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "colour", "reasons", "needs_plan", "computed_as_of", "colour_changed_at",
+            "created_at", "updated_at",
+        ]
+    )
+
     class Meta:
         verbose_name = _("重点项目")
         verbose_name_plural = _("重点项目")
@@ -214,7 +224,10 @@ class Milestone(models.Model):
         null=True,
         blank=True,
     )
+    # Also the version an edit form carries, so a second editor's stale save is refused.
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("项目节点")
@@ -270,3 +283,55 @@ class MilestoneReplan(models.Model):
 
     def __str__(self):
         return f"{self.milestone}: {self.old_planned_date} → {self.new_planned_date}"
+
+
+class ProgressEntry(models.Model):
+    """One dated save of a project's progress note or open problems (进展情况 / 存在问题).
+
+    The project keeps the current text; the entries let its story be read back.
+    """
+
+    class Kind(models.TextChoices):
+        PROGRESS = "progress", _("进展情况")
+        PROBLEMS = "problems", _("存在问题")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="progress_entries"
+    )
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    text = models.TextField(_("内容"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填写人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("填写时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("进展记录")
+        verbose_name_plural = _("进展记录")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "kind", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.project.code} {self.get_kind_display()} {self.created_at:%Y-%m-%d}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, counted to throttle password guessing (kept in the database,
+    so every web process sees the same count)."""
+
+    username = models.CharField(_("用户名"), max_length=150, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

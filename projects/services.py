@@ -1,15 +1,24 @@
 """Services that write projects and milestones.
 
-They validate and save; the caller (admin, view, importer) recomputes the
-affected projects in the same request and transaction.
+record_milestone_change validates and saves; its callers (admin, importer)
+recompute the affected projects in the same request and transaction. The staff
+pages' services (edit_milestone, save_progress, escalate) recompute the project
+themselves, inside their own transaction, and refuse stale edits (EditConflict).
 """
 from __future__ import annotations
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from .models import Milestone, MilestoneReplan
+from .models import Milestone, MilestoneReplan, ProgressEntry, Project
+
+PROGRESS_FIELDS = {
+    ProgressEntry.Kind.PROGRESS: "progress_note",
+    ProgressEntry.Kind.PROBLEMS: "open_problems",
+}
 
 
 def stored_planned_date(milestone: Milestone, *, lock: bool = False) -> date | None:
@@ -42,8 +51,9 @@ def record_milestone_change(
             today=today, previous_planned_date=previous_planned_date, replan_reason=replan_reason
         )
         if milestone.baseline_date is None and milestone.planned_date is not None:
-            # The first planned date is kept forever as the baseline (基准日期).
-            milestone.baseline_date = milestone.planned_date
+            # The first planned date is kept forever as the baseline (基准日期); a row
+            # stored without one (bulk-loaded) takes the planned date it had until now.
+            milestone.baseline_date = previous_planned_date or milestone.planned_date
         milestone.save()
         if previous_planned_date is not None and milestone.planned_date != previous_planned_date:
             MilestoneReplan.objects.create(
@@ -54,3 +64,130 @@ def record_milestone_change(
                 author=by if getattr(by, "is_authenticated", False) else None,
             )
     return milestone
+
+
+class EditConflict(Exception):
+    """Someone else saved first; nothing was saved. `current` holds the stored values."""
+
+    def __init__(self, current):
+        super().__init__("edit conflict")
+        self.current = current
+
+
+def edit_milestone(
+    milestone: Milestone,
+    *,
+    planned_date: date | None,
+    actual_date: date | None,
+    not_applicable: bool,
+    replan_reason: str = "",
+    expected_updated_at=None,
+    by=None,
+    today: date,
+) -> Milestone:
+    """A staff edit of one milestone, then the project's recompute, in one transaction.
+
+    `expected_updated_at` is the version the editor's form was built from: when the
+    stored row has moved on (a second editor saved first), raise EditConflict and
+    change nothing. Raises ValidationError for the refusals of the warning rules.
+    An edit that changes nothing saves nothing (no empty history entry).
+    """
+    from qiantang_warnings.recompute import recompute_projects
+
+    with transaction.atomic():
+        current = (
+            Milestone.objects.select_for_update(of=("self",))
+            .select_related("milestone_type", "project")
+            .get(pk=milestone.pk)
+        )
+        if expected_updated_at is not None and current.updated_at != expected_updated_at:
+            raise EditConflict(current)
+        unchanged = (
+            current.planned_date == planned_date
+            and current.actual_date == actual_date
+            and current.not_applicable == not_applicable
+        )
+        if unchanged:
+            return current
+        current.planned_date = planned_date
+        current.actual_date = actual_date
+        current.not_applicable = not_applicable
+        current._history_user = by if getattr(by, "is_authenticated", False) else None
+        current._change_reason = replan_reason.strip() or None
+        record_milestone_change(current, replan_reason=replan_reason, by=by, today=today)
+        recompute_projects([current.project_id], today=today)
+    return current
+
+
+def save_progress(
+    project: Project,
+    *,
+    kind: str,
+    text: str,
+    based_on: int | None,
+    by=None,
+    today: date,
+) -> ProgressEntry | None:
+    """Save a project's progress note or open problems as a new dated entry.
+
+    `based_on` is the id of the latest entry the editor saw (None: none yet); when a
+    newer entry exists, raise EditConflict with the project. Same text: nothing saved.
+    """
+    from qiantang_warnings.recompute import recompute_projects
+
+    field = PROGRESS_FIELDS[kind]
+    text = text.strip()
+    with transaction.atomic():
+        current = Project.objects.select_for_update().get(pk=project.pk)
+        latest = (
+            ProgressEntry.objects.filter(project=current, kind=kind)
+            .order_by("-created_at", "-id").values_list("id", flat=True).first()
+        )
+        if latest != based_on:
+            raise EditConflict(current)
+        if getattr(current, field) == text:
+            return None
+        setattr(current, field, text)
+        current._history_user = by if getattr(by, "is_authenticated", False) else None
+        current.save(update_fields=[field, "updated_at"])
+        entry = ProgressEntry.objects.create(
+            project=current,
+            kind=kind,
+            text=text,
+            author=by if getattr(by, "is_authenticated", False) else None,
+        )
+        recompute_projects([current.id], today=today)
+    return entry
+
+
+def escalate(
+    project: Project, *, colour: str, reason: str, until: date | None, by=None, today: date
+):
+    """督办: raise the project's colour until a date, then recompute it.
+
+    Raises ValidationError (nothing saved) without a reason, with an end date before
+    today or after 2099-12-31, or with a colour other than yellow or red.
+    """
+    from qiantang_warnings.models import Escalation
+    from qiantang_warnings.recompute import recompute_projects
+
+    escalation = Escalation(
+        project=project,
+        colour=colour,
+        reason=(reason or "").strip(),
+        until=until,
+        author=by if getattr(by, "is_authenticated", False) else None,
+    )
+    errors = {}
+    try:
+        escalation.full_clean(exclude=["project", "author"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if until is not None and until < today and "until" not in errors:
+        errors["until"] = [_("督办截止日期不能早于今天")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        escalation.save()
+        recompute_projects([project.id], today=today)
+    return escalation

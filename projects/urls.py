@@ -7,4 +7,16 @@ urlpatterns = [
     path("projects/", views.project_list, name="project_list"),
     path("projects/mine/", views.my_projects, name="my_projects"),
     path("projects/<str:code>/", views.project_detail, name="project_detail"),
+    path(
+        "projects/<str:code>/milestones/<slug:type_code>/",
+        views.milestone_edit,
+        name="milestone_edit",
+    ),
+    path(
+        "projects/<str:code>/milestones/<slug:type_code>/row/",
+        views.milestone_row,
+        name="milestone_row",
+    ),
+    path("projects/<str:code>/notes/<slug:kind>/", views.progress_edit, name="progress_edit"),
+    path("projects/<str:code>/escalations/", views.escalation_create, name="escalation_create"),
 ]

@@ -1,17 +1,35 @@
-"""Staff pages: the board at `/`, the project list, my projects, one project."""
+"""Staff pages: the board at `/`, the project list, my projects, one project, and
+the edits made from the project page (milestones, progress, escalations).
+
+Every write checks the permission module on the server first (403, nothing
+changed), goes through a service that recomputes the project in the same
+transaction, and answers HTMX with fragments (the edited piece plus out-of-band
+swaps of the colour badge and the history) or a plain POST with a redirect.
+"""
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from qiantang_warnings.selectors import local_today
 
 from . import permissions
 from .filters import ProjectFilterForm
-from .models import Project
+from .forms import PROGRESS_KINDS, EscalationForm, MilestoneEditForm, ProgressForm
+from .history import project_history
+from .models import Milestone, ProgressEntry, Project
 from .selectors import COLOUR_RANK, person_name, project_board
-from .timeline import my_project_list, pending_for_departments, project_timeline
+from .services import EditConflict, edit_milestone, escalate, save_progress
+from .timeline import my_project_list, pending_for_departments, project_timeline, timeline_row
 
 PAGE_SIZE = 50
+DETAIL = "projects/detail.html"
 
 
 @login_required
@@ -63,28 +81,300 @@ def my_projects(request):
     )
 
 
+# --- One project -------------------------------------------------------------------
+
+
 def _project_or_404(code: str) -> Project:
     return get_object_or_404(
         Project.objects.select_related("lead_department", "responsible_cadre"), code=code
     )
 
 
-def detail_context(request, project: Project) -> dict:
+def _milestone_or_404(project: Project, type_code: str) -> Milestone:
+    return get_object_or_404(
+        Milestone.objects.select_related("milestone_type", "owner_department", "project"),
+        project=project,
+        milestone_type__code=type_code,
+    )
+
+
+def _latest_entry_ids(project: Project) -> dict:
+    """The newest progress entry id per kind: the version a notes form is built on."""
+    latest = {}
+    for kind, entry_id in ProgressEntry.objects.filter(project=project).order_by(
+        "-created_at", "-id"
+    ).values_list("kind", "id"):
+        latest.setdefault(kind, entry_id)
+    return latest
+
+
+def _notes_context(project: Project, user) -> dict:
+    entries = list(
+        ProgressEntry.objects.filter(project=project).select_related("author")[:40]
+    )
+    return {
+        "progress_entries": [e for e in entries if e.kind == ProgressEntry.Kind.PROGRESS],
+        "problem_entries": [e for e in entries if e.kind == ProgressEntry.Kind.PROBLEMS],
+        "can_edit_project": permissions.can_edit_project(user, project),
+    }
+
+
+def detail_context(request, project: Project, **extra) -> dict:
     user = request.user
     today = local_today()
     editable_ids = permissions.editable_milestone_ids(user, project)
-    return {
+    context = {
         "project": project,
         "today": today,
         "rows": project_timeline(project, today=today, editable_ids=editable_ids),
         "team": project.team.order_by("last_name", "first_name", "username"),
         "escalations": project.escalations.select_related("author"),
-        "can_edit_project": permissions.can_edit_project(user, project),
         "can_escalate": permissions.can_escalate(user),
+        "escalation_form": EscalationForm(today=today),
+        "history": project_history(project),
+        **_notes_context(project, user),
     }
+    context.update(extra)
+    return context
 
 
 @login_required
 def project_detail(request, code):
     project = _project_or_404(code)
-    return render(request, "projects/detail.html", detail_context(request, project))
+    return render(request, DETAIL, detail_context(request, project))
+
+
+def _fragments(request, *parts) -> HttpResponse:
+    """Concatenate rendered partials into one HTMX response."""
+    return HttpResponse("".join(render_to_string(f"{DETAIL}#{name}", ctx, request=request) for name, ctx in parts))
+
+
+def _oob_project_parts(request, project: Project) -> list:
+    """The colour badge and reasons, and the history, as out-of-band swaps."""
+    project.refresh_from_db()
+    return [
+        ("project-colour-oob", {"project": project, "oob": True}),
+        ("history-oob", {"project": project, "history": project_history(project), "oob": True}),
+    ]
+
+
+# --- Milestones ----------------------------------------------------------------------
+
+
+def _editable_milestone(request, code, type_code) -> Milestone:
+    project = _project_or_404(code)
+    milestone = _milestone_or_404(project, type_code)
+    if not permissions.can_edit_milestone(request.user, milestone):
+        raise PermissionDenied(_("您无权修改该节点"))
+    return milestone
+
+
+@login_required
+@require_http_methods(["GET"])
+def milestone_row(request, code, type_code):
+    """The row as shown (Escape / 取消 in the HTMX editor)."""
+    project = _project_or_404(code)
+    milestone = _milestone_or_404(project, type_code)
+    if not request.htmx:
+        return redirect(_row_url(project, type_code))
+    can_edit = permissions.can_edit_milestone(request.user, milestone)
+    row = timeline_row(milestone, today=local_today(), can_edit=can_edit)
+    return render(request, f"{DETAIL}#milestone-row", {"project": project, "row": row})
+
+
+def _row_url(project, type_code) -> str:
+    return reverse("project_detail", kwargs={"code": project.code}) + f"#m-{type_code}"
+
+
+def _render_milestone_form(request, milestone, form, *, status=200, conflict=None):
+    today = local_today()
+    project = milestone.project
+    row = timeline_row(milestone, today=today, can_edit=True)
+    if request.htmx:
+        return render(
+            request, f"{DETAIL}#milestone-form",
+            {"project": project, "row": row, "milestone_form": form, "conflict": conflict},
+            status=status,
+        )
+    context = detail_context(
+        request, project, editing=milestone.milestone_type.code, milestone_form=form,
+        conflict=conflict,
+    )
+    return render(request, DETAIL, context, status=400 if status == 200 and form.is_bound else status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_edit(request, code, type_code):
+    milestone = _editable_milestone(request, code, type_code)
+    today = local_today()
+    if request.method == "GET":
+        return _render_milestone_form(request, milestone, MilestoneEditForm(milestone=milestone, today=today))
+
+    form = MilestoneEditForm(request.POST, milestone=milestone, today=today)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            milestone = edit_milestone(
+                milestone,
+                planned_date=data["planned_date"],
+                actual_date=data["actual_date"],
+                not_applicable=data["not_applicable"],
+                replan_reason=data["replan_reason"],
+                expected_updated_at=data["updated_at"],
+                by=request.user,
+                today=today,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except EditConflict as conflict:
+            current = conflict.current
+            return _render_milestone_form(
+                request, current, _conflict_form(form, current, today), conflict=_conflict_info(current),
+            )
+        else:
+            project = milestone.project
+            if not request.htmx:
+                messages.success(
+                    request, _("已保存：%(name)s") % {"name": milestone.milestone_type.name}
+                )
+                return redirect(_row_url(project, type_code))
+            rows = project_timeline(
+                project, today=today,
+                editable_ids=permissions.editable_milestone_ids(request.user, project),
+            )
+            edited = next(row for row in rows if row.milestone.id == milestone.id)
+            # The other rows too: a new actual date moves the next milestone's derived due date.
+            others = [("milestone-row-oob", {"project": project, "row": row, "oob": True}) for row in rows if row is not edited]
+            return _fragments(
+                request,
+                ("milestone-row", {"project": project, "row": edited, "saved": True}),
+                *others,
+                *_oob_project_parts(request, project),
+            )
+    return _render_milestone_form(request, milestone, form)
+
+
+def _conflict_info(current: Milestone) -> dict:
+    last = Milestone.history.filter(id=current.id).select_related("history_user").first()
+    return {"by": last.history_user if last else None, "at": current.updated_at}
+
+
+def _conflict_form(submitted, current, today):
+    """The current stored values (and version) to look at before trying again."""
+    form = MilestoneEditForm(milestone=current, today=today)
+    form.conflict_values = submitted.cleaned_data
+    return form
+
+
+# --- Progress note and open problems -----------------------------------------------------
+
+
+def _editable_project(request, code) -> Project:
+    project = _project_or_404(code)
+    if not permissions.can_edit_project(request.user, project):
+        raise PermissionDenied(_("您无权修改该项目"))
+    return project
+
+
+def _kind_or_404(kind: str) -> str:
+    if kind not in PROGRESS_KINDS:
+        raise Http404
+    return kind
+
+
+def _render_notes(request, project, *, editing=None, form=None, conflict=False, status=200):
+    context = {
+        "project": project,
+        "editing_kind": editing,
+        "notes_form": form,
+        "conflict_notes": conflict,
+        **_notes_context(project, request.user),
+    }
+    if request.htmx:
+        return render(request, f"{DETAIL}#notes", context, status=status)
+    context.pop("project")
+    full = detail_context(request, project, **context)
+    return render(request, DETAIL, full, status=400 if form is not None and form.is_bound else status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def progress_edit(request, code, kind):
+    kind = _kind_or_404(kind)
+    project = _editable_project(request, code)
+    latest = _latest_entry_ids(project).get(kind)
+    field = "progress_note" if kind == ProgressEntry.Kind.PROGRESS else "open_problems"
+    if request.method == "GET":
+        if request.GET.get("cancel") and request.htmx:
+            return _render_notes(request, project)
+        form = ProgressForm(initial={"text": getattr(project, field), "based_on": latest})
+        return _render_notes(request, project, editing=kind, form=form)
+
+    form = ProgressForm(request.POST)
+    if form.is_valid():
+        try:
+            save_progress(
+                project, kind=kind, text=form.cleaned_data["text"],
+                based_on=form.cleaned_data["based_on"], by=request.user, today=local_today(),
+            )
+        except EditConflict as conflict:
+            project = conflict.current
+            fresh = ProgressForm(initial={"text": getattr(project, field), "based_on": latest})
+            return _render_notes(request, project, editing=kind, form=fresh, conflict=True)
+        project.refresh_from_db()
+        if not request.htmx:
+            messages.success(request, _("已保存"))
+            return redirect(reverse("project_detail", kwargs={"code": project.code}) + "#notes")
+        response = _render_notes(request, project)
+        extra = render_to_string(
+            f"{DETAIL}#history-oob",
+            {"project": project, "history": project_history(project), "oob": True},
+            request=request,
+        )
+        response.content = response.content + extra.encode()
+        return response
+    return _render_notes(request, project, editing=kind, form=form)
+
+
+# --- Escalation (督办) --------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def escalation_create(request, code):
+    project = _project_or_404(code)
+    if not permissions.can_escalate(request.user):
+        raise PermissionDenied(_("只有领导和投资管理科可以督办"))
+    today = local_today()
+    form = EscalationForm(request.POST, today=today)
+    if form.is_valid():
+        try:
+            escalate(
+                project, colour=form.cleaned_data["colour"], reason=form.cleaned_data["reason"],
+                until=form.cleaned_data["until"], by=request.user, today=today,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if not request.htmx:
+                messages.success(request, _("已督办"))
+                return redirect(reverse("project_detail", kwargs={"code": project.code}) + "#escalations")
+            project.refresh_from_db()
+            return _fragments(
+                request,
+                ("escalations", {
+                    "project": project, "escalations": project.escalations.select_related("author"),
+                    "can_escalate": True, "escalation_form": EscalationForm(today=today), "today": today,
+                }),
+                ("project-colour-oob", {"project": project, "oob": True}),
+            )
+    context = {
+        "project": project, "escalations": project.escalations.select_related("author"),
+        "can_escalate": True, "escalation_form": form, "today": today,
+    }
+    if request.htmx:
+        return render(request, f"{DETAIL}#escalations", context)
+    return render(request, DETAIL, detail_context(request, project, escalation_form=form), status=400)
