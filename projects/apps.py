@@ -13,3 +13,10 @@ class ProjectsConfig(AppConfig):
         from .roles import ensure_role_groups
 
         post_migrate.connect(ensure_role_groups, sender=self)
+
+        # The nav's workbook import link: decided once at sign-in, kept in the session.
+        from django.contrib.auth.signals import user_logged_in
+
+        from .workbook_views import remember_import_permission
+
+        user_logged_in.connect(remember_import_permission, dispatch_uid="workbook-import-nav")
