@@ -67,6 +67,12 @@ def world(make_project, catalogue, role_users):
     Escalation.objects.create(project=project, colour="yellow", reason="提醒", until=TODAY - D)
     CalendarDay.objects.create(date=date(2026, 12, 31), is_working_day=False, note="测试")
     recompute_all(today=TODAY - 60 * D, now=shanghai(TODAY - 60 * D))
+    from qiantang_warnings.models import DigestDelivery, DigestPreference
+
+    DigestDelivery.objects.create(
+        user=role_users["cadre1"], week="2026-W48", state="sent", message_id="<digest.2026-W48.1@x>"
+    )
+    DigestPreference.objects.create(user=role_users["cadre2"], send_empty=False)
     return {"project": project, "milestone": milestone, "department": bureau}
 
 
@@ -162,7 +168,10 @@ def test_every_change_page_loads(office, world, frozen, model):
 @pytest.mark.parametrize("model", registered(), ids=lambda model: model._meta.label)
 def test_every_add_page_loads_or_is_refused_by_design(office, world, frozen, model):
     # Replans and status changes are written by the system; the policy is a single row.
-    by_design = {"projects.MilestoneReplan", "warnings.StatusChange", "warnings.WarningPolicy"}
+    by_design = {
+        "projects.MilestoneReplan", "warnings.StatusChange", "warnings.WarningPolicy",
+        "warnings.DigestDelivery",  # written only by the sender
+    }
     response = office.get(url(model, "add"))
     assert response.status_code == (403 if model._meta.label in by_design else 200)
 

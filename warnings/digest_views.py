@@ -29,6 +29,7 @@ class DigestPreferenceForm(forms.ModelForm):
 
 
 @login_required
+@require_http_methods(["GET"])
 def preview(request):
     today = local_today()
     digest = digest_for_user(request.user, week=week_label(today), today=today)
