@@ -1,0 +1,313 @@
+"""/dashboard/: who may see it, what the page and its live partial show, and how many queries.
+
+A leader opens one page in a meeting: the three colours with their investment and
+the change since last week, the red and yellow lists with cadre and what is late,
+the breakdowns linking to the project list, the trend; the live part refreshes itself.
+"""
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from projects.models import Department, Milestone, Project
+from projects.services import record_milestone_change
+from qiantang_warnings.models import Escalation, StatusChange
+from qiantang_warnings.recompute import recompute_all, recompute_projects
+
+URL = "/dashboard/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+SECTOR = "sector=%E9%9B%86%E6%88%90%E7%94%B5%E8%B7%AF"  # 集成电路
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(time_machine, today):
+    """The view asks the clock for today: 10:00 in Shanghai on the suite's day."""
+    time_machine.move_to(datetime(today.year, today.month, today.day, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+
+
+@pytest.fixture
+def board(make_project, role_users, today):
+    """Red, yellow and green projects in two sectors, recomputed as of today."""
+    bureau = Department.objects.create(name="区经信局")
+    wang = User.objects.create_user("wang", last_name="王", first_name="建国")
+    li = User.objects.create_user("li", last_name="李", first_name="娜")
+    make_project(
+        "QT-RED", name="晶圆制造项目", sector="集成电路", responsible_cadre=wang, lead_department=bureau,
+        total_investment=Decimal("12.50"),
+        milestones={
+            "approval": {"planned_date": today - timedelta(days=90), "actual_date": today - timedelta(days=80)},
+            "signing": {"planned_date": today - timedelta(days=5)},
+        },
+    )
+    make_project(
+        "QT-RED2", name="创新药基地", sector="生物医药", responsible_cadre=li, total_investment=Decimal("3"),
+        milestones={"approval": {"planned_date": today - timedelta(days=20)}},
+    )
+    make_project(
+        "QT-YELLOW", name="封测项目", sector="集成电路", responsible_cadre=li,
+        milestones={"approval": {"planned_date": today + timedelta(days=3)}},
+    )
+    make_project(
+        "QT-GREEN", name="整车项目", sector="汽车及零部件",
+        milestones={"approval": {"planned_date": today + timedelta(days=60)}},
+    )
+    make_project("QT-PLAN", name="储备项目", sector="集成电路", milestones={"approval": {}})
+    recompute_all(today=today)
+    return {"wang": wang, "li": li, "bureau": bureau}
+
+
+def signed_in(client, role_users, username="leader"):
+    client.force_login(role_users[username])
+    return client
+
+
+# ---------------------------------------------------------------- access
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/dashboard/"
+
+
+@pytest.mark.parametrize("username", ["leader", "office", "cadre1", "liaison1"])
+def test_every_signed_in_role_may_read_the_dashboard(client, role_users, board, username):
+    response = signed_in(client, role_users, username).get(URL)
+    assert response.status_code == 200
+    assert reverse("dashboard") == URL
+
+
+def test_the_dashboard_is_read_only(client, role_users, board):
+    response = signed_in(client, role_users).post(URL, {"sector": "集成电路"})
+    assert response.status_code == 405
+
+
+def test_the_nav_links_to_the_dashboard(client, role_users, board):
+    page = signed_in(client, role_users, "cadre1").get("/").content.decode()
+    assert 'href="/dashboard/"' in page
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_the_leader_sees_colours_investment_lists_breakdowns_and_trend(client, role_users, board):
+    response = signed_in(client, role_users).get(URL)
+    page = response.content.decode()
+
+    assert re.search(r'<b data-count="red">2</b>', page)
+    assert re.search(r'<b data-count="yellow">1</b>', page)
+    assert re.search(r'<b data-count="green">2</b>', page)
+    assert re.search(r'<b data-count="needs_plan">1</b>', page)
+    assert "总投资 15.50 亿元" in page  # red: 12.50 + 3
+    # Everything turned its colour today: each count is up on last week.
+    assert "较上周 增2" in page
+    # Lists: red (most overdue first), then yellow; reason, days, cadre, department.
+    assert re.findall(r'<tr data-project="([^"]+)"', page) == ["QT-RED2", "QT-RED", "QT-YELLOW"]
+    assert "项目签约逾期5天" in page and "过会将于3天后到期" in page
+    red_row = page[page.index('data-project="QT-RED"'):page.index('data-project="QT-YELLOW"')]
+    assert "王建国" in red_row and "区经信局" in red_row and ">5</td>" in red_row
+    assert 'href="/projects/QT-RED/"' in red_row
+    assert "新转红" in red_row  # it was not red at the end of the same day last week
+    # Breakdowns link to the filtered project list.
+    assert f'href="/projects/?{SECTOR}&amp;colour=red"' in page
+    assert f'href="/projects/?cadre={board["wang"].pk}&amp;colour=red"' in page
+    assert f'href="/projects/?department={board["bureau"].pk}&amp;colour=red"' in page
+    # Trend, export, print, "updated at".
+    assert '<svg class="trend-chart"' in page
+    assert 'href="/workbook/export/"' in page
+    assert "window.print()" in page
+    assert "更新于 10:00:00" in page and "预警计算日期 2026-11-25" in page
+
+
+def test_escalated_projects_are_marked(client, role_users, board, today):
+    project = Project.objects.get(code="QT-YELLOW")
+    Escalation.objects.create(project=project, colour="red", reason="区领导批示督办", until=today)
+    recompute_projects([project.id], today=today)
+    page = signed_in(client, role_users).get(URL).content.decode()
+    row = page[page.index('data-project="QT-YELLOW"'):]
+    row = row[: row.index("</tr>")]
+    assert 'class="mark escalated"' in row and "督办：区领导批示督办" in row
+
+
+def test_two_clicks_which_red_ic_projects_belong_to_which_cadre_and_what_is_late(
+    client, role_users, board
+):
+    """Click 1: the 集成电路 filter. The red list answers; click 2 opens the project."""
+    page = signed_in(client, role_users).get(f"{URL}?sector=集成电路").content.decode()
+    red = page[page.index('data-list="red"'):page.index('data-list="yellow"')]
+    assert re.findall(r'<tr data-project="([^"]+)"', red) == ["QT-RED"]
+    assert "王建国" in red and "项目签约逾期5天" in red
+    assert 'href="/projects/QT-RED/"' in red
+    assert "创新药基地" not in page
+    assert "产业类别 集成电路" in page  # the filter summary, also printed
+    assert f'href="/workbook/export/?{SECTOR}"' in page
+
+
+def test_a_colour_filter_shows_that_list_alone_and_keeps_the_three_counts(client, role_users, board):
+    page = signed_in(client, role_users).get(f"{URL}?colour=yellow").content.decode()
+    assert 'data-list="yellow"' in page and 'data-list="red"' not in page
+    assert re.search(r'<b data-count="red">2</b>', page)
+    assert 'class="card yellow selected"' in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["department=abc", "cadre=999999", "colour=purple", "level=national", "state=x", "q=" + "长" * 300,
+     "sector=不存在的产业"],
+)
+def test_bad_filter_values_are_ignored_never_a_500(client, role_users, board, query):
+    response = signed_in(client, role_users).get(f"{URL}?{query}")
+    assert response.status_code == 200
+    assert re.search(r'<b data-count="red">2</b>', response.content.decode())
+
+
+# ---------------------------------------------------------------- HTMX
+
+
+def test_an_htmx_request_gets_the_live_partial_alone(client, role_users, board):
+    response = signed_in(client, role_users).get(f"{URL}?sector=集成电路", **HTMX)
+    part = response.content.decode()
+    assert part.lstrip().startswith('<div id="live"')
+    assert "<html" not in part and "dash-filters" not in part
+    assert re.search(r'<b data-count="red">1</b>', part)
+    # The poll keeps the filters.
+    assert f'hx-get="/dashboard/?{SECTOR}"' in part
+    assert "HX-Request" in response["Vary"]
+    assert "HX-Push-Url" not in response  # a poll does not touch the address bar
+
+
+def test_a_filter_change_pushes_the_clean_filters_into_the_address_bar(client, role_users, board):
+    response = signed_in(client, role_users).get(
+        f"{URL}?sector=集成电路&department=&cadre=&level=&state=&colour=&q=",
+        HTTP_HX_TRIGGER="dash-filters", **HTMX,
+    )
+    assert response["HX-Push-Url"] == f"/dashboard/?{SECTOR}"
+    cleared = signed_in(client, role_users).get(URL + "?sector=", HTTP_HX_TRIGGER="dash-filters", **HTMX)
+    assert cleared["HX-Push-Url"] == "/dashboard/"
+
+
+def test_back_and_forward_get_the_whole_page(client, role_users, board):
+    response = signed_in(client, role_users).get(
+        f"{URL}?sector=集成电路", HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX
+    )
+    page = response.content.decode()
+    assert "<html" in page and 'id="dash-filters"' in page
+    assert '<option value="集成电路" selected>' in page
+    # The page keeps no history snapshots: back/forward always reload from the server.
+    assert '"historyCacheSize": 0' in page and '"refreshOnHistoryMiss": true' in page
+
+
+def test_the_live_part_polls_every_30_seconds_while_the_tab_is_visible(client, role_users, board):
+    page = signed_in(client, role_users).get(URL).content.decode()
+    assert 'hx-trigger="every 30s [!document.hidden], visibilitychange from:document [!document.hidden]"' in page
+    assert "每30秒自动刷新" in page
+
+
+def test_the_polling_interval_is_a_setting(client, role_users, board, settings):
+    settings.DASHBOARD_REFRESH_SECONDS = 2
+    page = signed_in(client, role_users).get(URL).content.decode()
+    assert "every 2s [!document.hidden]" in page
+
+
+def test_a_staff_edit_shows_in_the_next_poll(client, role_users, board, today):
+    """The cadre records the signing; the recompute turns QT-RED green; the poll shows it."""
+    client = signed_in(client, role_users)
+    before = client.get(URL, **HTMX).content.decode()
+    assert re.search(r'<b data-count="red">2</b>', before)
+
+    milestone = Milestone.objects.get(project__code="QT-RED", milestone_type__code="signing")
+    milestone.actual_date = today
+    record_milestone_change(milestone, today=today, by=role_users["cadre1"])
+    recompute_projects([milestone.project_id], today=today)
+
+    after = client.get(URL, **HTMX).content.decode()
+    assert re.search(r'<b data-count="red">1</b>', after)
+    assert 'data-project="QT-RED"' not in after
+
+
+# ---------------------------------------------------------------- queries
+
+
+def bulk_portfolio(n, today):
+    """n projects over 8 sectors, 10 departments and 12 cadres, with a month of history."""
+    departments = Department.objects.bulk_create(
+        [Department(name=f"测试单位{i}") for i in range(10)]
+    )
+    cadres = User.objects.bulk_create(
+        [User(username=f"bulk{i}", last_name="测", first_name=f"试{i}") for i in range(12)]
+    )
+    colours = ["red", "yellow", "green", "green", "green"]
+    projects = Project.objects.bulk_create(
+        [
+            Project(
+                code=f"B-{i:05d}",
+                name=f"批量项目{i}",
+                sector=f"产业{i % 8}",
+                level=["provincial", "municipal", "district"][i % 3],
+                state="active" if i % 10 else "paused",
+                colour=colours[i % 5] if i % 10 else "",
+                needs_plan=i % 17 == 0,
+                total_investment=Decimal(i % 50),
+                lead_department=departments[i % 10],
+                responsible_cadre=cadres[i % 12],
+                reasons=[{"colour": "red", "kind": "overdue", "days": i % 90 + 1, "milestone": "signing",
+                          "name": "项目签约", "note": ""}] if i % 5 == 0 and i % 10 else [],
+            )
+            for i in range(n)
+        ],
+        batch_size=1000,
+    )
+    when = datetime(today.year, today.month, today.day, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    StatusChange.objects.bulk_create(
+        [
+            StatusChange(project=p, from_colour="green", to_colour=p.colour or "", at=when - timedelta(days=i % 30),
+                         as_of=today - timedelta(days=i % 30))
+            for i, p in enumerate(projects)
+            if p.colour and p.colour != "green"
+        ],
+        batch_size=1000,
+    )
+    Escalation.objects.bulk_create(
+        [Escalation(project=p, colour="red", reason="督办", until=today) for p in projects[::50]]
+    )
+    return cadres
+
+
+# Session, user, three filter choice lists, headline, trend, three breakdowns, two list reads.
+FULL_PAGE_QUERIES = 13
+# The same without the filter form's choices.
+PARTIAL_QUERIES = 10
+
+
+@pytest.mark.parametrize("n", [250, 2500])
+def test_the_number_of_queries_does_not_grow_with_the_projects(
+    client, role_users, today, n, django_assert_max_num_queries
+):
+    cadres = bulk_portfolio(n, today)
+    client = signed_in(client, role_users)
+    with django_assert_max_num_queries(FULL_PAGE_QUERIES):
+        assert client.get(URL).status_code == 200
+    with django_assert_max_num_queries(PARTIAL_QUERIES):
+        assert client.get(URL, **HTMX).status_code == 200
+    filtered = f"{URL}?sector=产业3&cadre={cadres[3].pk}&level=district&q=批量"
+    with django_assert_max_num_queries(FULL_PAGE_QUERIES + 2):  # + the department and cadre checks
+        assert client.get(filtered).status_code == 200
+    with django_assert_max_num_queries(PARTIAL_QUERIES + 2):
+        assert client.get(filtered, **HTMX).status_code == 200
+
+
+def test_bulk_counts_equal_database_counts(client, role_users, today):
+    bulk_portfolio(250, today)
+    page = signed_in(client, role_users).get(URL + "?level=municipal").content.decode()
+    for colour in ("red", "yellow", "green"):
+        expected = Project.objects.filter(state="active", colour=colour, level="municipal").count()
+        assert re.search(rf'<b data-count="{colour}">{expected}</b>', page), colour
