@@ -1,9 +1,12 @@
-"""Forms of the staff pages: a milestone edit, a progress entry, an escalation (督办)."""
+"""Forms of the staff pages: a milestone edit, a progress entry, an escalation (督办),
+and the throttled sign-in form."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from qiantang_warnings.models import Escalation
@@ -111,3 +114,36 @@ class EscalationForm(forms.Form):
 
 
 PROGRESS_KINDS = [kind for kind, _label in ProgressEntry.Kind.choices]
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The sign-in form, refusing a username (or address) after too many failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("用户名或密码不正确，请重新输入。"),
+        "throttled": _("登录失败次数过多，请%(minutes)s分钟后再试。"),
+    }
+
+    def clean(self):
+        from django.utils import timezone
+
+        from . import throttle
+
+        username = self.cleaned_data.get("username") or ""
+        ip_address = self.request.META.get("REMOTE_ADDR") if self.request else None
+        now = timezone.now()
+        if username and throttle.is_locked(username, ip_address, now=now):
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)},
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as error:
+            if error.code == "invalid_login":
+                throttle.record_failure(username, ip_address, now=now)
+            raise
+        throttle.clear_failures(username)
+        return cleaned
