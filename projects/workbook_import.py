@@ -404,7 +404,10 @@ class _Planner:
                 )
             if planned != current_planned:
                 label = name + fmt.PLANNED_SUFFIX
-                changes.append(f"{label}：{_show(current_planned)} → {_show(planned)}")
+                change = f"{label}：{_show(current_planned)} → {_show(planned)}"
+                if current_planned is not None:
+                    change += _("（记为调整计划）")
+                changes.append(change)
                 if current_planned is not None:
                     replans.append(
                         _("%(name)s：%(old)s → %(new)s") % {
