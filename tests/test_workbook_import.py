@@ -24,6 +24,15 @@ from qiantang_warnings.recompute import recompute_all
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def in_chinese():
+    """Messages are checked in the office's language, whatever a previous test activated."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield
+
 HEADER = [
     "序号", "项目编号", "项目名称", "项目级别", "产业类别", "总投资（亿元）", "牵头单位", "责任干部",
     "项目状态", "过会（计划）", "过会（实际）", "项目签约(计划)", "项目签约(实际)", "土地挂牌 (计划)",

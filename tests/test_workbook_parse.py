@@ -7,6 +7,15 @@ import pytest
 from projects import workbook as fmt
 
 TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def in_chinese():
+    """Messages are checked in the office's language, whatever a previous test activated."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield
 NAMES = ["过会", "项目签约", "土地挂牌"]
 
 
