@@ -189,3 +189,62 @@ def test_two_concurrent_sends_of_the_same_digest_deliver_it_once(district_week, 
     assert len(mail.outbox) == 1
     assert DigestDelivery.objects.filter(user_id=user_id, week=WEEK).count() == 1
     assert delivery("cadre1").attempts == 1
+
+
+# ---- The send_digest command -------------------------------------------------------------
+
+def call(*args):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("send_digest", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_send_digest_dry_run_prints_who_would_get_what_and_sends_nothing(district_week):
+    out = call("--week", WEEK, "--dry-run")
+    assert "leader <leader@qiantang.example> [district]: red 2 yellow 1 green 2" in out
+    assert "liaison1 <liaison1@qiantang.example> [liaison]: department milestones 2" in out
+    assert "dry run, nothing sent" in out
+    assert mail.outbox == [] and not DigestDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_send_digest_to_one_user_then_everyone_then_again(district_week):
+    assert "1 sent" in call("--week", WEEK, "--to", "cadre1")
+    assert [m.to for m in mail.outbox] == [["cadre1@qiantang.example"]]
+    assert "4 sent, 1 already sent" in call("--week", WEEK)
+    assert "0 sent, 5 already sent" in call("--week", WEEK)
+    assert len(mail.outbox) == 5
+    assert "already sent" in call("--week", WEEK, "--dry-run", "--to", "leader")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--week", "2026-48"], "not an ISO week"),
+        (["--week", "2026-W54"], "not an ISO week"),
+        (["--week", WEEK, "--to", "nobody"], "not a digest recipient"),
+    ],
+)
+def test_send_digest_refuses_bad_arguments(district_week, args, message):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=message):
+        call(*args)
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_send_digest_fails_loudly_when_smtp_fails(district_week, flaky_mail):
+    from django.core.management.base import CommandError
+
+    flaky_mail["fail_next"] = 1
+    with pytest.raises(CommandError, match="1 digests failed"):
+        call("--week", WEEK)
+    assert len(mail.outbox) == 4
+    assert "1 sent, 4 already sent" in call("--week", WEEK)
