@@ -33,6 +33,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
 from qiantang_warnings.recompute import recompute_projects
 
 from . import workbook as fmt
@@ -249,14 +251,17 @@ class _Planner:
         self.create_projects: list[Project] = []
         self.update_projects: dict[str, Project] = {}
         self.project_fields: set[str] = set()
+        self.touched_ids: set[int] = set()  # existing projects with any change
         self.create_milestones: list[Milestone] = []
         self.update_milestones: list[Milestone] = []
         self.replans: list[MilestoneReplan] = []
 
     # -- values
 
-    def _cadre(self, name: str, row: int):
+    def _cadre(self, name: str, row: int, current=None):
         matches = self.users_by_name.get(name, [])
+        if current is not None and any(user.pk == current.pk for user in matches):
+            return current  # two people share the name: keep the one already responsible
         if len(matches) > 1:
             self.errors.append(fmt.RowError(row, "责任干部", _("有多个同名账号，请先在系统中区分"), name))
             return None
@@ -277,12 +282,12 @@ class _Planner:
             self.new_departments[name] = Department(name=name, kind=kind)
         return self.new_departments[name]
 
-    def _target(self, fieldname: str, value: Any, row: int):
+    def _target(self, fieldname: str, value: Any, row: int, project: Project):
         """The value to store for a non-blank cell (departments and cadres as objects)."""
         if fieldname == "lead_department":
             return self._department(value)
         if fieldname == "responsible_cadre":
-            return self._cadre(value, row)
+            return self._cadre(value, row, project.responsible_cadre if project.pk else None)
         return value
 
     @staticmethod
@@ -338,7 +343,7 @@ class _Planner:
                     continue
                 new = self._blank(fieldname)
             else:
-                new = self._target(fieldname, value, row.row)
+                new = self._target(fieldname, value, row.row, project)
                 if len(self.errors) > errors_before:
                     continue
             current = getattr(project, fieldname)
@@ -362,8 +367,7 @@ class _Planner:
             if changed_fields:
                 self.update_projects[project.code] = project
                 self.project_fields |= changed_fields
-            else:
-                self.update_projects.setdefault(project.code, project)
+            self.touched_ids.add(project.id)
             action = UPDATED
         else:
             action = UNCHANGED
@@ -449,30 +453,33 @@ class _Planner:
                 user.save()
                 if group is not None:
                     user.groups.add(group)
-        # bulk_create / bulk_update take the ids of the departments and accounts saved
-        # just above from the related objects (Model._prepare_related_fields_for_save).
-        Project.objects.bulk_create(self.create_projects, batch_size=500)
+        # The bulk writes take the ids of the departments and accounts saved just above
+        # from the related objects (Model._prepare_related_fields_for_save); the
+        # *_with_history helpers keep django-simple-history's record of who changed what.
+        author = by if getattr(by, "is_authenticated", False) else None
+        history = {"default_user": author, "default_change_reason": REPLAN_REASON, "default_date": now}
+        bulk_create_with_history(self.create_projects, Project, batch_size=500, **history)
         if self.update_projects:
             updated = list(self.update_projects.values())
             for project in updated:
                 project.updated_at = now
-            Project.objects.bulk_update(
-                updated, sorted(self.project_fields | {"updated_at"}), batch_size=500
+            bulk_update_with_history(
+                updated, Project, sorted(self.project_fields | {"updated_at"}), batch_size=500,
+                **history,
             )
-        Milestone.objects.bulk_create(self.create_milestones, batch_size=1000)
+        bulk_create_with_history(self.create_milestones, Milestone, batch_size=1000, **history)
         if self.update_milestones:
             for milestone in self.update_milestones:
                 milestone.updated_at = now
-            Milestone.objects.bulk_update(
-                self.update_milestones,
+            bulk_update_with_history(
+                self.update_milestones, Milestone,
                 ["planned_date", "baseline_date", "actual_date", "not_applicable", "updated_at"],
-                batch_size=1000,
+                batch_size=1000, **history,
             )
-        author = by if getattr(by, "is_authenticated", False) else None
         for replan in self.replans:
             replan.author = author
         MilestoneReplan.objects.bulk_create(self.replans, batch_size=1000)
-        ids = [p.id for p in self.create_projects] + [p.id for p in self.update_projects.values()]
+        ids = [p.id for p in self.create_projects] + sorted(self.touched_ids)
         if ids:
             recompute_projects(ids, today=today)
         return ids

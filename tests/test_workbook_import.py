@@ -299,3 +299,36 @@ def test_command_dry_run_then_import(tmp_path, cadre):
         bad = tmp_path / "notes.xlsx"
         bad.write_text("just text")
         call_command("import_workbook", str(bad))
+
+
+def test_the_import_is_in_the_history_with_its_author(cadre, role_users):
+    import_rows(by=role_users["office"])
+    edited = [row[:] for row in ROWS]
+    edited[0][8] = "暂缓"
+    edited[0][13] = "2027-01-15"
+    import_rows(edited, by=role_users["office"])
+    chip = Project.objects.get(code="QT-0101")
+    latest = chip.history.first()
+    assert (latest.state, latest.history_user, latest.history_change_reason) == (
+        "paused", role_users["office"], "工作簿导入")
+    listing = chip.milestones.get(milestone_type__name="土地挂牌")
+    assert listing.history.count() == 2
+    assert listing.history.first().history_user == role_users["office"]
+    # A project whose milestones alone changed gets no new project history record.
+    bio_history = Project.objects.get(code="QT-0102").history.count()
+    edited[1][13] = "2026-12-30"
+    import_rows(edited, by=role_users["office"])
+    assert Project.objects.get(code="QT-0102").history.count() == bio_history
+
+
+def test_namesakes_keep_the_cadre_already_responsible(cadre, today):
+    namesake = User.objects.create_user("wangjg2", last_name="王", first_name="建国")
+    import_rows()  # creates nothing when the name is ambiguous...
+    assert not Project.objects.exists()
+    Project.objects.create(code="QT-0101", name="澜康微电子先进封装项目", responsible_cadre=namesake)
+    result = import_rows([ROWS[0]], dry_run=True)
+    assert result.ok, result.errors  # ...but the stored one of the namesakes is kept
+    result = import_rows([ROWS[0][:2] + ["新项目"] + ROWS[0][3:]], dry_run=True)
+    assert result.rows[0].action == "updated"
+    ambiguous = import_rows([[1, "QT-0199", "另一个项目", None, None, None, None, "王建国"]], dry_run=True)
+    assert [str(e) for e in ambiguous.errors] == ["第3行 责任干部：有多个同名账号，请先在系统中区分“王建国”"]
