@@ -277,8 +277,9 @@ def test_command_lists_every_error_and_exits_non_zero(tmp_path, cadre):
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError, match="有 1 处错误，未写入任何数据"):
         call_command("import_workbook", str(path), stdout=out, stderr=err)
-    assert "第4行 过会(计划)：无法识别的日期“五月中旬”" in err.getvalue()
-    assert "新增 1 个，更新 0 个，未变 0 个" in out.getvalue()
+    output = out.getvalue()
+    assert "第4行 过会(计划)：无法识别的日期“五月中旬”" in output
+    assert output.index("五月中旬") < output.index("新增 1 个，更新 0 个，未变 0 个")
     assert not Project.objects.exists()
 
 

@@ -40,8 +40,8 @@ class Command(BaseCommand):
             for replan in row.replans:
                 write(_("第%(row)s行 %(code)s 调整计划（原因“工作簿导入”）：%(replan)s")
                       % {"row": row.row, "code": row.code, "replan": replan})
-        for error in result.errors:
-            self.stderr.write(str(error))
+        for error in result.errors:  # on stdout, so the counts follow them in order
+            write(self.style.ERROR(str(error)))
         counts = _("新增 %(created)s 个，更新 %(updated)s 个，未变 %(unchanged)s 个") % {
             "created": len(result.created), "updated": len(result.updated),
             "unchanged": len(result.unchanged),
