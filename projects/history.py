@@ -91,6 +91,11 @@ def _entries(records, model, fields, subject_of, display) -> list[HistoryEntry]:
         object_records.sort(key=lambda r: (r.history_date, r.history_id))
         previous = None
         for record in object_records:
+            if previous is None and record.history_type == "~":
+                # A baseline (the state before the first edit of a bulk-loaded row):
+                # nothing to show by itself, the next record is compared with it.
+                previous = record
+                continue
             entry = HistoryEntry(
                 at=record.history_date,
                 user=record.history_user,

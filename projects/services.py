@@ -11,6 +11,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Milestone, MilestoneReplan, ProgressEntry, Project
@@ -66,6 +67,16 @@ def record_milestone_change(
     return milestone
 
 
+def _keep_history_baseline(instance) -> None:
+    """Rows written in bulk (demo data, workbook import) have no history yet: record
+    their state as it stands before the first edit, so that edit reads old → new."""
+    model = type(instance)
+    if not model.history.filter(id=instance.pk).exists():
+        model.history.bulk_history_create(
+            [instance], update=True, default_date=instance.updated_at or timezone.now()
+        )
+
+
 class EditConflict(Exception):
     """Someone else saved first; nothing was saved. `current` holds the stored values."""
 
@@ -109,6 +120,7 @@ def edit_milestone(
         )
         if unchanged:
             return current
+        _keep_history_baseline(current)
         current.planned_date = planned_date
         current.actual_date = actual_date
         current.not_applicable = not_applicable
@@ -147,6 +159,7 @@ def save_progress(
             raise EditConflict(current)
         if getattr(current, field) == text:
             return None
+        _keep_history_baseline(current)
         setattr(current, field, text)
         current._history_user = by if getattr(by, "is_authenticated", False) else None
         current.save(update_fields=[field, "updated_at"])

@@ -452,3 +452,15 @@ def test_an_htmx_save_answers_in_a_bounded_number_of_queries(client, role_users,
     client.force_login(role_users["cadre1"])
     with django_assert_max_num_queries(45):
         post_edit(client, late, actual_date=today)
+
+
+def test_history_of_a_bulk_loaded_milestone_reads_old_to_new(client, role_users, late, today):
+    """Demo data and imports are written in bulk, without history: the first edit still shows old → new."""
+    Milestone.history.all().delete()
+    Project.history.all().delete()
+    client.force_login(role_users["cadre1"])
+    post_edit(client, late, actual_date=today)
+    page = client.get(reverse("project_detail", kwargs={"code": late.code})).content.decode()
+    history = page[page.index('id="history"'):]
+    assert f"实际完成日期：<s>—</s> → <b>{today.isoformat()}</b>" in history
+    assert history.count("<li>") == 1

@@ -1,0 +1,134 @@
+"""A cadre brings a late milestone up to date on the project page, in place.
+
+Sign in as a demo cadre, open a red project, click 编辑 on the late row, click
+今天完成: the row and the colour badge change without a reload, and the history
+shows the change. Escape cancels; a future date is refused inline. Screenshots of
+the project page at 1280 px and 375 px go to test-artifacts/.
+"""
+import re
+
+import pytest
+from django.db.models import Q
+from playwright.sync_api import expect
+
+from projects.demo import seed_demo
+from projects.models import Milestone, Project
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PASSWORD = "browser-demo-pw-1"
+
+
+@pytest.fixture
+def demo(settings, today, time_machine):
+    # The live server's "today" is the demo's today (the clock ticks from 10:00).
+    time_machine.move_to(f"{today.isoformat()} 10:00 +08:00", tick=True)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return seed_demo(projects=40, password=PASSWORD, today=today)
+
+
+def late_project_of_a_cadre():
+    """A red project whose only reason is one overdue milestone, and one of its cadres."""
+    for project in Project.objects.filter(state="active", colour="red").order_by("code"):
+        if len(project.reasons) == 1 and project.reasons[0]["kind"] == "overdue":
+            cadre = project.responsible_cadre
+            return project, project.reasons[0]["milestone"], cadre.username
+    raise AssertionError("the demo data has no red project with a single overdue milestone")
+
+
+def sign_in(page, live_server, username, next_path):
+    page.goto(f"{live_server.url}{next_path}")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{live_server.url}{next_path}")
+
+
+def test_cadre_brings_a_late_milestone_up_to_date_in_place(page, live_server, demo, today, artifacts):
+    project, type_code, username = late_project_of_a_cadre()
+    path = f"/projects/{project.code}/"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server, username, path)
+    badge = page.locator("#project-colour")
+    expect(badge).to_have_attribute("data-colour", "red")
+    page.screenshot(path=artifacts / "project-1280.png", full_page=True)
+    page.evaluate("window.notReloaded = true")
+
+    row = page.locator(f'tr[data-milestone="{type_code}"]')
+    expect(row).to_have_attribute("data-colour", "red")
+    # Click 1: 编辑 turns the row into a form.
+    row.get_by_role("link", name="编辑").click()
+    expect(row.locator('input[name="actual_date"]')).to_be_visible()
+    expect(row.locator('input[name="planned_date"]')).to_be_visible()
+    expect(row.locator('input[name="replan_reason"]')).to_be_visible()
+    page.screenshot(path=artifacts / "project-editing-1280.png")
+
+    # A date in the future is refused inline, in Chinese, and the entered value stays.
+    row.locator('input[name="actual_date"]').fill("2026-12-31")
+    row.get_by_role("button", name="保存").click()
+    expect(row.locator(".field-error")).to_have_text("实际完成日期不能晚于今天")
+    expect(row.locator('input[name="actual_date"]')).to_have_value("2026-12-31")
+    row.locator('input[name="actual_date"]').fill("")
+
+    # Click 2: 今天完成. The row and the badge change, without a reload.
+    row.get_by_role("button", name="今天完成").click()
+    expect(row).to_have_attribute("data-status", "done")
+    expect(row.locator("td.actual")).to_have_text(today.isoformat())
+    project.refresh_from_db()
+    assert project.colour != "red"
+    expect(badge).to_have_attribute("data-colour", project.colour)
+    assert page.evaluate("window.notReloaded") is True
+    milestone = Milestone.objects.get(project=project, milestone_type__code=type_code)
+    assert milestone.actual_date == today
+
+    # The history names the cadre and the change, old → new.
+    history = page.locator("#history li").first
+    expect(history).to_contain_text("实际完成日期")
+    expect(history).to_contain_text(f"→ {today.isoformat()}")
+    cadre = project.responsible_cadre
+    expect(history).to_contain_text(f"{cadre.last_name}{cadre.first_name}")
+    page.screenshot(path=artifacts / "project-saved-1280.png", full_page=True)
+
+    # Escape cancels an edit.
+    other = page.locator("tr[data-milestone]").filter(has=page.get_by_role("link", name="编辑")).last
+    other_code = other.get_attribute("data-milestone")
+    other.get_by_role("link", name="编辑").click()
+    editing = page.locator(f'tr[data-milestone="{other_code}"]')
+    expect(editing.locator('input[name="actual_date"]')).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(editing.locator('input[name="actual_date"]')).to_have_count(0)
+    expect(editing.get_by_role("link", name="编辑")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_project_page_and_editor_at_phone_width(page, live_server, demo, artifacts):
+    project, type_code, username = late_project_of_a_cadre()
+    page.set_viewport_size({"width": 375, "height": 812})
+    sign_in(page, live_server, username, f"/projects/{project.code}/")
+    expect(page.locator("#project-colour .badge")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=artifacts / "project-375.png", full_page=True)
+    row = page.locator(f'tr[data-milestone="{type_code}"]')
+    row.get_by_role("link", name="编辑").click()
+    expect(row.locator('input[name="actual_date"]')).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    row.screenshot(path=artifacts / "project-editing-375.png")
+    page.screenshot(path=artifacts / "project-editing-375-page.png")
+
+
+def test_my_projects_and_the_list_at_both_widths(page, live_server, demo, artifacts):
+    _project, _type, username = late_project_of_a_cadre()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server, username, "/projects/mine/")
+    expect(page.locator("tbody tr[data-project]").first.locator(".badge.red")).to_be_visible()
+    page.screenshot(path=artifacts / "mine-1280.png", full_page=True)
+    page.goto(f"{live_server.url}/projects/?colour=red")
+    expect(page.locator("tbody tr[data-colour=yellow]")).to_have_count(0)
+    page.screenshot(path=artifacts / "list-1280.png")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{live_server.url}/projects/mine/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=artifacts / "mine-375.png", full_page=True)
+    page.goto(f"{live_server.url}/projects/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=artifacts / "list-375.png")
