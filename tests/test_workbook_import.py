@@ -333,3 +333,18 @@ def test_namesakes_keep_the_cadre_already_responsible(cadre, today):
     assert result.rows[0].action == "updated"
     ambiguous = import_rows([[1, "QT-0199", "另一个项目", None, None, None, None, "王建国"]], dry_run=True)
     assert [str(e) for e in ambiguous.errors] == ["第3行 责任干部：有多个同名账号，请先在系统中区分“王建国”"]
+
+
+def test_a_column_given_twice_is_refused():
+    data = office_workbook([["QT-1", "名称", "2026-01-01", "2026-02-01"]],
+                           header=["项目编号", "项目名称", "过会(计划)", "过会（计划）"])
+    assert import_workbook(data, today=date(2026, 11, 25)).refusal == "表头有重复的列：过会（计划）。"
+
+
+def test_the_first_sheet_is_read_when_none_is_named(cadre):
+    book = openpyxl.Workbook()
+    book.active.append(["项目名称", "项目编号"])
+    book.active.append(["第一张表里的项目", "QT-0300"])
+    book.create_sheet("其他").append(["项目名称", "项目编号"])
+    result = import_workbook(as_bytes(book), today=date(2026, 11, 25))
+    assert result.sheet_name == "Sheet" and [r.code for r in result.created] == ["QT-0300"]

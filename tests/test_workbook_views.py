@@ -195,3 +195,11 @@ def test_old_abandoned_uploads_are_cleaned(client, role_users, uploads_in_tmp):
     upload(client)
     assert not old.exists()
     assert len(list(uploads_in_tmp.glob("*.xlsx"))) == 1
+
+
+def test_an_upload_over_10_mb_is_refused_before_reading(client, role_users, monkeypatch):
+    monkeypatch.setattr("projects.workbook_views.MAX_BYTES", 1000)
+    client.force_login(role_users["office"])
+    response = upload(client, b"x" * 1001)
+    assert response.status_code == 400
+    assert "文件超过10 MB，无法导入。" in response.content.decode()
