@@ -166,3 +166,23 @@ def test_building_every_digest_takes_the_same_queries_for_5_or_50_projects(distr
         project.team.add(district_week.users["cadre2"])
     assert queries_for_all_digests() == small
     assert small <= 15
+
+
+def test_long_lists_are_cut_at_the_limit_and_say_how_many_more(district_week, make_project, settings):
+    from qiantang_warnings import digest as digest_module
+    from qiantang_warnings.recompute import recompute_all
+
+    for i in range(4):
+        make_project(f"QT-PLAN{i}", milestones={"approval": {}})
+    recompute_all(today=MONDAY, now=at(2026, 11, 23, 1, 0))
+    original = digest_module.LIST_LIMIT
+    digest_module.LIST_LIMIT = 2
+    try:
+        digest = digest_of(district_week, "leader")
+    finally:
+        digest_module.LIST_LIMIT = original
+    assert codes(digest.needs_plan) == ["QT-PLAN", "QT-PLAN0"]
+    assert digest.more == {"needs_plan": 3}
+    message = render_message(digest, to="x@example.org", msg_id="<m@x>")
+    assert "另有3项未列出" in message.alternatives[0][0]
+    assert "只列出了前30项" in message.body or "部分列表较长" in message.body

@@ -27,6 +27,10 @@ from .selectors import rules_policy, type_policy, working_calendar
 
 DUE_SOON_DAYS = 14
 LONGEST_OVERDUE = 10
+# A mail stays readable: each list shows this many rows and says how many more there are.
+LIST_LIMIT = 30
+LISTS = ("projects", "turned_red", "turned_yellow", "recovered", "due_soon", "needs_plan",
+         "escalations", "department_milestones")
 COLOURS = (rules.RED, rules.YELLOW, rules.GREEN)
 COLOUR_RANK = rules.COLOUR_RANK
 
@@ -146,6 +150,16 @@ class DistrictSnapshot:
     cadre_projects: dict[int, set[int]]
     liaison_departments: dict[int, set[int]]
     department_names: dict[int, str]
+    by_project: dict[int, list[MilestoneRow]] = field(default_factory=dict)
+    by_department: dict[int, list[MilestoneRow]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # Indexes, so each recipient's slice costs what it shows, not the district's size.
+        by_project, by_department = defaultdict(list), defaultdict(list)
+        for milestone in self.milestones:
+            by_project[milestone.project.id].append(milestone)
+            by_department[milestone.owner_department_id].append(milestone)
+        self.by_project, self.by_department = dict(by_project), dict(by_department)
 
 
 def project_url(code: str) -> str:
@@ -293,6 +307,7 @@ class Digest:
     escalations: list[EscalationRow] = field(default_factory=list)
     department_milestones: list[MilestoneRow] = field(default_factory=list)  # liaisons
     departments: list[str] = field(default_factory=list)
+    more: dict = field(default_factory=dict)  # list name → rows left out beyond LIST_LIMIT
 
     @property
     def covers_projects(self) -> bool:
@@ -366,13 +381,21 @@ def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str]) -> Diges
         digest.departments = sorted(snapshot.department_names[d] for d in departments)
         digest.department_milestones = sorted(
             (
-                m for m in snapshot.milestones
-                if m.owner_department_id in departments
-                and (m.colour in (rules.RED, rules.YELLOW) or _due_within(m, snapshot.today))
+                m for d in departments for m in snapshot.by_department.get(d, ())
+                if (m.colour in (rules.RED, rules.YELLOW) or _due_within(m, snapshot.today))
             ),
             key=lambda m: (-COLOUR_RANK.get(m.colour, 0), -(m.days_late or 0), m.project.code, m.order),
         )
+    _limit_lists(digest)
     return digest
+
+
+def _limit_lists(digest: Digest) -> None:
+    for name in LISTS:
+        rows = getattr(digest, name)
+        if len(rows) > LIST_LIMIT:
+            digest.more[name] = len(rows) - LIST_LIMIT
+            setattr(digest, name, rows[:LIST_LIMIT])
 
 
 def _due_within(milestone: MilestoneRow, today: date) -> bool:
@@ -401,7 +424,7 @@ def _fill_projects(digest: Digest, snapshot: DistrictSnapshot, ids: set[int]) ->
         key=lambda r: (-r.overdue_days, r.code),
     )[:LONGEST_OVERDUE]
     digest.due_soon = sorted(
-        (m for m in snapshot.milestones if m.project.id in ids and _due_within(m, snapshot.today)),
+        (m for pid in ids for m in snapshot.by_project.get(pid, ()) if _due_within(m, snapshot.today)),
         key=lambda m: (m.due_date, m.project.code, m.order),
     )
     digest.needs_plan = [r for r in rows if r.needs_plan]
