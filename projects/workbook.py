@@ -92,10 +92,13 @@ def choose_sheet(sheet_names: Sequence[str]) -> str:
     return sheet_names[0]
 
 
-def find_header_row(rows: Iterable[Sequence[Any]], *, limit: int = 50) -> int | None:
+HEADER_SEARCH_ROWS = 50  # title rows and notes above the header, at most
+
+
+def find_header_row(rows: Iterable[Sequence[Any]]) -> int | None:
     """Index (0-based) of the first row with a cell reading 项目名称; title rows sit above."""
     for index, row in enumerate(rows):
-        if index >= limit:
+        if index >= HEADER_SEARCH_ROWS:
             return None
         if any(normalise_header(cell) == "项目名称" for cell in row):
             return index
@@ -203,8 +206,8 @@ def parse_date(value: Any) -> date | None:
             return _in_range(_EXCEL_EPOCH + timedelta(days=number))
         raise CellError(_("无法识别的日期"))
     text = _SPACES.sub("", str(value).translate(_FULL_WIDTH))
-    # A datetime typed as text ("2025-11-03 00:00:00"): keep the date part.
-    text = re.sub(r"(\d)(?:T|)00:00(?::00)?$", r"\1", text) if len(text) > 10 else text
+    # A datetime typed as text ("2025-11-03 00:00:00", spaces already gone): keep the date.
+    text = re.sub(r"(\d)T?00:00(?::00)?$", r"\1", text)
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:

@@ -17,7 +17,7 @@ Choices (see the spec for the rest):
 from __future__ import annotations
 
 import io
-import re
+import itertools
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -95,23 +95,15 @@ def read_workbook(data: bytes, *, milestone_names: list[str], today: date) -> Re
         if (sheet.max_row or 0) > MAX_ROWS + 60:
             raise WorkbookRefused(_("文件超过20000行，请分批导入。"))
         rows = sheet.iter_rows(values_only=True)
-        seen_any = False
-        header = None
-        header_row = 0
-        for number, row in enumerate(rows, start=1):
-            if any(not fmt.is_blank(cell) for cell in row):
-                seen_any = True
-            if any(fmt.normalise_header(cell) == "项目名称" for cell in row):
-                header, header_row = row, number
-                break
-            if number >= 50:
-                break
-        if header is None:
-            if not seen_any and not any(
-                not fmt.is_blank(cell) for row in sheet.iter_rows(values_only=True) for cell in row
-            ):
+        top = list(itertools.islice(rows, fmt.HEADER_SEARCH_ROWS))
+        index = fmt.find_header_row(top)
+        if index is None:
+            blank = all(fmt.is_blank(cell) for row in top for cell in row)
+            if blank and all(fmt.is_blank(cell) for row in rows for cell in row):
                 raise WorkbookRefused(_("工作簿是空的，没有可导入的项目。"))
             raise WorkbookRefused(_("找不到“项目编号”和“项目名称”列，请检查表头。"))
+        header, header_row = top[index], index + 1
+        rows = itertools.chain(top[index + 1 :], rows)
         columns = fmt.map_columns(header, milestone_names)
         if columns.missing_required:
             raise WorkbookRefused(
