@@ -450,7 +450,7 @@ def test_escalation_without_javascript_redirects(client, role_users, green, toda
 
 def test_an_htmx_save_answers_in_a_bounded_number_of_queries(client, role_users, late, today, django_assert_max_num_queries):
     client.force_login(role_users["cadre1"])
-    with django_assert_max_num_queries(45):
+    with django_assert_max_num_queries(40):
         post_edit(client, late, actual_date=today)
 
 
@@ -464,3 +464,13 @@ def test_history_of_a_bulk_loaded_milestone_reads_old_to_new(client, role_users,
     history = page[page.index('id="history"'):]
     assert f"实际完成日期：<s>—</s> → <b>{today.isoformat()}</b>" in history
     assert history.count("<li>") == 1
+
+
+def test_an_htmx_save_after_the_session_expired_sends_the_page_to_the_login_form(client, late, today):
+    response = client.post(
+        url(late.code), {"actual_date": today.isoformat()},
+        HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver/projects/{late.code}/",
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/accounts/login/?next=/projects/{late.code}/"
+    assert signing(late).actual_date is None
