@@ -132,3 +132,39 @@ def test_my_projects_and_the_list_at_both_widths(page, live_server, demo, artifa
     page.goto(f"{live_server.url}/projects/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=artifacts / "list-375.png")
+
+
+def test_progress_note_and_escalation_in_place(page, live_server, demo, today, artifacts):
+    project, _type_code, username = late_project_of_a_cadre()
+    green = Project.objects.filter(state="active", colour="green", escalations__isnull=True).order_by("code").first()
+    path = f"/projects/{project.code}/"
+
+    # The cadre writes a progress note; the section updates in place and keeps the entry.
+    page.set_viewport_size({"width": 375, "height": 812})
+    sign_in(page, live_server, username, path)
+    note = page.locator('.note[data-kind="progress"]')
+    note.get_by_role("link", name="更新").click()
+    note.get_by_role("textbox").fill("已与企业完成签约谈判，合同待签。")
+    page.screenshot(path=artifacts / "progress-editing-375.png", full_page=False)
+    note.get_by_role("button", name="保存").click()
+    expect(page.locator('.note[data-kind="progress"] .note-text')).to_have_text("已与企业完成签约谈判，合同待签。")
+    expect(page.locator('.note[data-kind="progress"] summary')).to_contain_text("历次记录（1）")
+    expect(page.locator("#history li").first).to_contain_text("进展情况")
+    page.locator(".topbar form[action='/accounts/logout/'] button").click()
+
+    # A leader escalates a green project: the badge turns red at once.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server, "leader", f"/projects/{green.code}/")
+    expect(page.locator("#project-colour")).to_have_attribute("data-colour", "green")
+    expect(page.get_by_role("link", name="编辑")).to_have_count(0)  # leaders read only
+    page.get_by_text("督办该项目").click()
+    page.get_by_role("button", name="督办").click()  # no reason: refused inline
+    expect(page.locator("#escalations .field-error").first).to_be_visible()
+    expect(page.get_by_label("督办原因")).to_be_visible()  # the refused form stays open
+    page.get_by_label("督办原因").fill("企业反映审批进度滞后，区领导批示督办。")
+    page.get_by_label("督办截止日期").fill(today.replace(day=30).isoformat())
+    page.screenshot(path=artifacts / "escalation-form-1280.png")
+    page.get_by_role("button", name="督办").click()
+    expect(page.locator("#project-colour")).to_have_attribute("data-colour", "red")
+    expect(page.locator("#project-colour .reasons")).to_contain_text("督办：企业反映审批进度滞后")
+    page.screenshot(path=artifacts / "escalated-1280.png", full_page=True)
