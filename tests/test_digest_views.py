@@ -84,3 +84,11 @@ def test_other_methods_are_refused(client, district_week):
     client.force_login(district_week.users["cadre1"])
     assert client.put(PREFERENCES).status_code == 405
     assert client.post(PREVIEW).status_code == 405
+
+
+def test_a_user_without_a_digest_role_is_told_so_instead_of_all_green(client, db):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_user("visitor", email="visitor@qiantang.example"))
+    page = client.get(PREVIEW).content.decode()
+    assert "没有预警周报" in page and "全部绿灯" not in page

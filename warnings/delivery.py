@@ -147,10 +147,12 @@ def send_one(recipient: Recipient, digest: Digest, *, now: datetime, connection=
             state=State.SKIPPED, empty=True, updated_at=now
         )
         return SKIPPED_EMPTY
+    # Rendered before the claim: a template error must not leave a claim behind that
+    # would later look like an interrupted send.
+    message = render_message(digest, to=delivery.email or user.email, msg_id=delivery.message_id, connection=connection)
     taken = claim(delivery.id, now=now)
     if taken is None:
         return ALREADY
-    message = render_message(digest, to=delivery.email or user.email, msg_id=delivery.message_id, connection=connection)
     if taken.interrupted:
         logger.warning("digest %s to %s: resending an interrupted send as %s", digest.week, user, delivery.message_id)
     try:
