@@ -77,3 +77,9 @@ def test_the_committed_catalogue_is_compiled_from_the_current_po(tmp_path):
     subprocess.run([msgfmt, "-o", str(fresh), str(LOCALE / "django.po")], check=True)
     with open(fresh, "rb") as a, open(LOCALE / "django.mo", "rb") as b:
         assert gettext.GNUTranslations(a)._catalog == gettext.GNUTranslations(b)._catalog
+
+
+def test_a_request_in_english_leaves_no_english_behind(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    client.get(reverse("login"))
+    assert translation.get_language() == settings.LANGUAGE_CODE
