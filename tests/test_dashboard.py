@@ -276,6 +276,11 @@ def test_lists_show_red_then_yellow_most_urgent_first_with_cadre_and_marks(
         "QT-R3", colour="red",
         reasons=[{"colour": "red", "kind": "escalated", "days": 0, "milestone": "", "name": "", "note": "区领导批示"}],
     )
+    make_project(
+        "QT-R4", colour="red",
+        reasons=[{"colour": "red", "kind": "escalated", "days": 0, "milestone": "", "name": "", "note": "限期"},
+                 overdue("竣工验收", 100)],
+    )
     make_project("QT-Y1", colour="yellow", reasons=[due_soon("开工", 9)])
     make_project("QT-Y2", colour="yellow", reasons=[overdue("过会", 1, colour="yellow")])
     make_project("QT-Y3", colour="yellow", reasons=[due_soon("竣工验收", 0)])
@@ -287,13 +292,18 @@ def test_lists_show_red_then_yellow_most_urgent_first_with_cadre_and_marks(
 
     red, yellow = dashboard.dashboard({}, today=today).lists
 
-    assert [p.code for p in red.projects] == ["QT-R2", "QT-R1", "QT-R3"]
+    # Most overdue first (an escalation ranks by the milestone behind it), escalation alone last.
+    assert [p.code for p in red.projects] == ["QT-R4", "QT-R2", "QT-R1", "QT-R3"]
     assert [p.code for p in yellow.projects] == ["QT-Y2", "QT-Y3", "QT-Y1"]
-    first = red.projects[0]
+    # The database's order is the documented one.
+    for listed in (red, yellow):
+        keys = [dashboard.urgency(p.colour, p.reasons) for p in listed.projects]
+        assert keys == sorted(keys)
+    first = red.projects[1]
     assert (first.headline_reason, first.more_reasons, first.days_overdue) == ("签约逾期60天", 1, 60)
-    r1 = red.projects[1]
+    r1 = red.projects[2]
     assert (r1.cadre, r1.department, r1.sector, r1.escalated) == ("王建国", "区经信局", "集成电路", False)
-    r3 = red.projects[2]
+    r3 = red.projects[3]
     assert (r3.escalated, r3.days_overdue, r3.headline_reason) == (True, None, "督办：区领导批示")
 
 

@@ -179,8 +179,9 @@ def test_an_htmx_request_gets_the_live_partial_alone(client, role_users, board):
     assert part.lstrip().startswith('<div id="live"')
     assert "<html" not in part and "dash-filters" not in part
     assert re.search(r'<b data-count="red">1</b>', part)
-    # The poll keeps the filters.
-    assert f'hx-get="/dashboard/?{SECTOR}"' in part
+    # The poll keeps the filters and sends the fingerprint of what the page shows.
+    stamp = re.search(r'data-stamp="([0-9a-f]+)"', part).group(1)
+    assert f'hx-get="/dashboard/?{SECTOR}&amp;since={stamp}"' in part
     assert "HX-Request" in response["Vary"]
     assert "HX-Push-Url" not in response  # a poll does not touch the address bar
 
@@ -218,20 +219,62 @@ def test_the_polling_interval_is_a_setting(client, role_users, board, settings):
     assert "every 2s [!document.hidden]" in page
 
 
-def test_a_staff_edit_shows_in_the_next_poll(client, role_users, board, today):
-    """The cadre records the signing; the recompute turns QT-RED green; the poll shows it."""
+def stamp_of(page: str) -> str:
+    return re.search(r'data-stamp="([0-9a-f]+)"', page).group(1)
+
+
+def test_a_poll_that_finds_nothing_new_gets_the_status_line_alone(
+    client, role_users, board, django_assert_max_num_queries
+):
     client = signed_in(client, role_users)
-    before = client.get(URL, **HTMX).content.decode()
-    assert re.search(r'<b data-count="red">2</b>', before)
+    stamp = stamp_of(client.get(URL).content.decode())
+    with django_assert_max_num_queries(POLL_QUERIES):
+        response = client.get(f"{URL}?since={stamp}", **HTMX)
+    part = response.content.decode()
+    assert part.lstrip().startswith('<p id="live-status"')
+    assert "更新于 10:00:00" in part and f"since={stamp}" in part
+    assert "HX-Retarget" not in response
+
+
+def test_a_staff_edit_shows_in_the_next_poll(client, role_users, board, today):
+    """The cadre records the signing; the recompute turns QT-RED green; the poll brings it."""
+    client = signed_in(client, role_users)
+    page = client.get(f"{URL}?sector=集成电路").content.decode()
+    stamp = stamp_of(page)
+    assert re.search(r'<b data-count="red">1</b>', page)
+    poll = f"{URL}?sector=集成电路&since={stamp}"
+    assert "HX-Retarget" not in client.get(poll, **HTMX)
 
     milestone = Milestone.objects.get(project__code="QT-RED", milestone_type__code="signing")
     milestone.actual_date = today
     record_milestone_change(milestone, today=today, by=role_users["cadre1"])
     recompute_projects([milestone.project_id], today=today)
 
-    after = client.get(URL, **HTMX).content.decode()
-    assert re.search(r'<b data-count="red">1</b>', after)
-    assert 'data-project="QT-RED"' not in after
+    response = client.get(poll, **HTMX)
+    assert response["HX-Retarget"] == "#live" and response["HX-Reswap"] == "outerHTML"
+    part = response.content.decode()
+    assert part.lstrip().startswith('<div id="live"')
+    assert re.search(r'<b data-count="red">0</b>', part)
+    assert 'data-project="QT-RED"' not in part
+    assert stamp_of(part) != stamp
+
+
+@pytest.mark.parametrize("change", ["escalation", "rename", "day"])
+def test_the_fingerprint_changes_with_anything_the_live_part_shows(
+    client, role_users, board, today, change, time_machine
+):
+    client = signed_in(client, role_users)
+    stamp = stamp_of(client.get(URL).content.decode())
+    project = Project.objects.get(code="QT-GREEN")
+    if change == "escalation":
+        Escalation.objects.create(project=project, colour="yellow", reason="督办", until=today)
+        recompute_projects([project.id], today=today)
+    elif change == "rename":
+        Project.objects.filter(pk=project.pk).update(name="整车项目（二期）")
+    else:
+        time_machine.shift(timedelta(days=1))
+        client.force_login(role_users["leader"])  # the session of yesterday has expired
+    assert "HX-Retarget" in client.get(f"{URL}?since={stamp}", **HTMX)
 
 
 # ---------------------------------------------------------------- queries
@@ -282,10 +325,13 @@ def bulk_portfolio(n, today):
     return cadres
 
 
-# Session, user, three filter choice lists, headline, trend, three breakdowns, two list reads.
+# Session, user, three filter choice lists, fingerprint, headline, trend, three breakdowns,
+# one list per colour.
 FULL_PAGE_QUERIES = 13
-# The same without the filter form's choices.
-PARTIAL_QUERIES = 10
+# The same without the department and cadre choices (the form still lists the sectors).
+PARTIAL_QUERIES = 11
+# Session, user, the sectors, the fingerprint.
+POLL_QUERIES = 4
 
 
 @pytest.mark.parametrize("n", [250, 2500])
@@ -297,7 +343,9 @@ def test_the_number_of_queries_does_not_grow_with_the_projects(
     with django_assert_max_num_queries(FULL_PAGE_QUERIES):
         assert client.get(URL).status_code == 200
     with django_assert_max_num_queries(PARTIAL_QUERIES):
-        assert client.get(URL, **HTMX).status_code == 200
+        page = client.get(URL, **HTMX).content.decode()
+    with django_assert_max_num_queries(POLL_QUERIES):
+        assert client.get(f"{URL}?since={stamp_of(page)}", **HTMX).status_code == 200
     filtered = f"{URL}?sector=产业3&cadre={cadres[3].pk}&level=district&q=批量"
     with django_assert_max_num_queries(FULL_PAGE_QUERIES + 2):  # + the department and cadre checks
         assert client.get(filtered).status_code == 200

@@ -11,15 +11,20 @@ the red projects" would say nothing); the colour chooses which lists are shown.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.db.models import (
-    Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, TextField,
+    Value, When,
 )
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from projects.filters import FILTER_PARAMS, apply_filters
 from projects.models import Colour, Project
@@ -31,7 +36,7 @@ from .models import Escalation, StatusChange
 COLOURS = (Colour.RED.value, Colour.YELLOW.value, Colour.GREEN.value)
 TREND_WEEKS = 12
 # Lists show the most urgent projects first; the rest are one click away in the project list.
-LIST_LIMIT = 100
+LIST_LIMIT = 50
 ACTIVE = Q(state=Project.State.ACTIVE)
 
 
@@ -267,6 +272,11 @@ class ListedProject:
         return max(0, len(self.reason_texts) - 1)
 
     @property
+    def more_reasons_text(self) -> str:
+        n = self.more_reasons
+        return ngettext("另%(n)s项", "另%(n)s项", n) % {"n": n}
+
+    @property
     def days_overdue(self) -> int | None:
         return days_overdue(self.reasons)
 
@@ -299,71 +309,118 @@ class ProjectList:
         return self.total > len(self.projects)
 
 
-def project_lists(
-    base: QuerySet, colours: tuple[str, ...], *, today: date, filters: dict
-) -> list[ProjectList]:
-    """The most urgent projects of each colour, with headline reason, cadre and marks.
+def _urgency_order():
+    """Annotations that order one colour's projects as `urgency` does, in SQL.
 
-    Two queries: a light one (id, colour, reasons) to rank every project of the
-    listed colours, then the details of the LIST_LIMIT most urgent of each.
+    Reasons are stored sorted (red before yellow, escalations first within their
+    colour, then most overdue, then due soonest), so the first reason that is not
+    an escalation decides. Looking at the first two covers a project with one
+    escalation, the way the office uses them (two at once would rank by the second).
+    """
+    escalated_first = Q(reasons__0__kind=rules.ESCALATED)
+    days = Case(
+        When(escalated_first, then=Cast(KT("reasons__1__days"), IntegerField())),
+        default=Cast(KT("reasons__0__days"), IntegerField()),
+    )
+    group = Case(
+        When(Q(reasons__0__kind=rules.OVERDUE) | (escalated_first & Q(reasons__1__kind=rules.OVERDUE)), then=Value(0)),
+        When(Q(reasons__0__kind=rules.DUE_SOON) | (escalated_first & Q(reasons__1__kind=rules.DUE_SOON)), then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    signed = Case(
+        When(urgency_group=0, then=-days),
+        When(urgency_group=1, then=days),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return {"urgency_group": group}, {"urgency_days": signed}
+
+
+def project_lists(
+    base: QuerySet, colours: tuple[str, ...], *, today: date, filters: dict, totals: dict
+) -> list[ProjectList]:
+    """The LIST_LIMIT most urgent projects of each colour, with headline reason, cadre and marks.
+
+    One query per colour, ranked and cut in SQL; `totals` are the colour counts
+    the headline already holds.
     """
     from qiantang_warnings.reasons import render_reason
 
-    if not colours:
-        return []
-    ranked = sorted(
-        base.filter(ACTIVE, colour__in=colours).values_list("id", "colour", "reasons", "code"),
-        key=lambda row: (*urgency(row[1], row[2]), row[3]),
-    )
-    by_colour: dict[str, list[int]] = {colour: [] for colour in colours}
-    for project_id, colour, _reasons, _code in ranked:
-        by_colour[colour].append(project_id)
-    shown = [pid for colour in colours for pid in by_colour[colour][:LIST_LIMIT]]
     week_ago = week_boundary(today, 1)
     first_change_this_week = (
         StatusChange.objects.filter(project=OuterRef("pk"), at__gte=week_ago)
         .order_by("at", "id").values("from_colour")[:1]
     )
-    details = {
-        p.id: p
-        for p in Project.objects.filter(id__in=shown)
-        .annotate(
-            cadre_name=person_name("responsible_cadre__"),
-            escalated=Exists(Escalation.objects.filter(project=OuterRef("pk"), until__gte=today)),
-            colour_week_ago=Subquery(first_change_this_week),
-        )
-        .select_related("lead_department")
-        .only("code", "name", "colour", "reasons", "sector", "lead_department__name")
-    } if shown else {}
+    group, signed = _urgency_order()
     lists = []
     for colour in colours:
-        listed = []
-        for project_id in by_colour[colour][:LIST_LIMIT]:
-            p = details[project_id]
-            listed.append(
-                ListedProject(
-                    code=p.code,
-                    name=p.name,
-                    colour=p.colour,
-                    reasons=p.reasons,
-                    sector=p.sector,
-                    department=p.lead_department.name if p.lead_department else "",
-                    cadre=p.cadre_name or "",
-                    escalated=p.escalated,
-                    # Red now, and something else at the end of the same day last week.
-                    newly_red=p.colour == Colour.RED
-                    and p.colour_week_ago is not None
-                    and p.colour_week_ago != Colour.RED,
-                    reason_texts=[render_reason(r) for r in p.reasons],
-                )
+        projects = (
+            base.filter(ACTIVE, colour=colour)
+            .annotate(**group)
+            .annotate(**signed)
+            .annotate(
+                cadre_name=person_name("responsible_cadre__"),
+                escalated=Exists(Escalation.objects.filter(project=OuterRef("pk"), until__gte=today)),
+                colour_week_ago=Subquery(first_change_this_week),
             )
+            .select_related("lead_department")
+            .only("code", "name", "colour", "reasons", "sector", "lead_department__name")
+            .order_by("urgency_group", "urgency_days", "code")[:LIST_LIMIT]
+        )
+        listed = tuple(
+            ListedProject(
+                code=p.code,
+                name=p.name,
+                colour=p.colour,
+                reasons=p.reasons,
+                sector=p.sector,
+                department=p.lead_department.name if p.lead_department else "",
+                cadre=p.cadre_name or "",
+                escalated=p.escalated,
+                # Red now, and something else at the end of the same day last week.
+                newly_red=p.colour == Colour.RED
+                and p.colour_week_ago is not None
+                and p.colour_week_ago != Colour.RED,
+                reason_texts=[render_reason(r) for r in p.reasons],
+            )
+            for p in projects
+        )
         lists.append(
             ProjectList(
-                colour, tuple(listed), len(by_colour[colour]),
-                list_query=query_string(filters, colour=colour),
+                colour, listed, totals[colour], list_query=query_string(filters, colour=colour)
             )
         )
     return lists
+
+
+# ---------------------------------------------------------------- has anything changed?
+
+
+def fingerprint(cleaned: dict, *, today: date) -> str:
+    """A short digest of everything the live part shows for these filters.
+
+    The open dashboard polls with the digest it holds; while nothing changed the
+    server answers with the "updated at" line alone, and renders the whole live
+    part only when a digest differs. One query over the selected projects' own
+    columns (colour, reasons, names, links): every recompute and every staff edit
+    of a project changes it. Renaming a department or a cadre does not: those
+    show at the next change or reload.
+    """
+    rows = (
+        base_projects(cleaned)
+        .order_by("id")
+        .values_list(
+            "id", "state", "colour", "needs_plan", "computed_as_of", "colour_changed_at",
+            "code", "name", "sector", "level", "total_investment", "lead_department_id",
+            "responsible_cadre_id", Cast("reasons", TextField()),
+        )
+    )
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(f"{today.isoformat()}|{cleaned.get('colour') or ''}".encode())
+    for row in rows:
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- the page
@@ -413,7 +470,9 @@ def dashboard(cleaned: dict, *, today: date) -> Dashboard:
     return Dashboard(
         headline=headline,
         breakdowns=breakdowns(base, filters),
-        lists=project_lists(base, listed_colours(chosen), today=today, filters=filters),
+        lists=project_lists(
+            base, listed_colours(chosen), today=today, filters=filters, totals=counts
+        ),
         trend=trend,
         colour=chosen,
         filters=filters,
