@@ -5,10 +5,8 @@ Sign in as a demo cadre, open a red project, click 编辑 on the late row, click
 shows the change. Escape cancels; a future date is refused inline. Screenshots of
 the project page at 1280 px and 375 px go to test-artifacts/.
 """
-import re
 
 import pytest
-from django.db.models import Q
 from playwright.sync_api import expect
 
 from projects.demo import seed_demo
@@ -168,3 +166,15 @@ def test_progress_note_and_escalation_in_place(page, live_server, demo, today, a
     expect(page.locator("#project-colour")).to_have_attribute("data-colour", "red")
     expect(page.locator("#project-colour .reasons")).to_contain_text("督办：企业反映审批进度滞后")
     page.screenshot(path=artifacts / "escalated-1280.png", full_page=True)
+
+
+def test_a_refused_htmx_request_says_so_on_the_page(page, live_server, demo):
+    """The page was loaded while the cadre could still edit; the project was then handed over."""
+    project, type_code, username = late_project_of_a_cadre()
+    sign_in(page, live_server, username, f"/projects/{project.code}/")
+    expect(page.locator("#request-error")).to_be_hidden()
+    project.team.clear()
+    Project.objects.filter(pk=project.pk).update(responsible_cadre=None)
+    page.locator(f'tr[data-milestone="{type_code}"]').get_by_role("link", name="编辑").click()
+    expect(page.locator("#request-error")).to_have_text("您无权进行此操作（权限可能已变更），请刷新页面。")
+    expect(page.locator(f'tr[data-milestone="{type_code}"] input')).to_have_count(0)
