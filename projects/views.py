@@ -249,9 +249,18 @@ def milestone_edit(request, code, type_code):
                 form.add_error(field if field in form.fields else None, errors)
         except EditConflict as conflict:
             current = conflict.current
-            return _render_milestone_form(
-                request, current, _conflict_form(form, current, today), conflict=_conflict_info(current),
+            response = _render_milestone_form(
+                request, current, _conflict_form(form, current, today),
+                conflict=_conflict_info(current), status=200 if request.htmx else 409,
             )
+            if request.htmx:
+                # The other editor's save may have changed the colour: show it as it is now.
+                current.project.refresh_from_db()
+                response.content += render_to_string(
+                    f"{DETAIL}#project-colour-oob", {"project": current.project, "oob": True},
+                    request=request,
+                ).encode()
+            return response
         else:
             project = milestone.project
             if not request.htmx:

@@ -233,6 +233,8 @@ def test_the_second_of_two_editors_is_refused_with_the_current_values(client, ro
     assert f'value="{(today - timedelta(days=2)).isoformat()}"' in html
     assert f'value="{version(late)}"' in html
     assert signing(late).actual_date == today - timedelta(days=2)
+    # The badge shows the colour after the office's save (green), out of band.
+    assert 'data-colour="green" hx-swap-oob="true"' in html
 
 
 # --- Permissions, 404, CSRF ------------------------------------------------------------
@@ -474,3 +476,18 @@ def test_an_htmx_save_after_the_session_expired_sends_the_page_to_the_login_form
     assert response.status_code == 200
     assert response["HX-Redirect"] == f"/accounts/login/?next=/projects/{late.code}/"
     assert signing(late).actual_date is None
+
+
+def test_without_javascript_a_stale_save_answers_409_with_the_current_values(client, role_users, late, today):
+    client.force_login(role_users["cadre1"])
+    stale = version(late)
+    post_edit(client, late, actual_date=today - timedelta(days=1))
+    response = client.post(
+        url(late.code),
+        {"updated_at": stale, "planned_date": (today - timedelta(days=5)).isoformat(), "actual_date": today.isoformat()},
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "<html" in html and "您的修改未保存" in html
+    assert f'value="{(today - timedelta(days=1)).isoformat()}"' in html
+    assert signing(late).actual_date == today - timedelta(days=1)
