@@ -54,6 +54,7 @@ def test_cadre_brings_a_late_milestone_up_to_date_in_place(page, live_server, de
 
     row = page.locator(f'tr[data-milestone="{type_code}"]')
     expect(row).to_have_attribute("data-colour", "red")
+    rows = page.locator("tr[data-milestone]").count()
     # Click 1: 编辑 turns the row into a form.
     row.get_by_role("link", name="编辑").click()
     expect(row.locator('input[name="actual_date"]')).to_be_visible()
@@ -76,6 +77,9 @@ def test_cadre_brings_a_late_milestone_up_to_date_in_place(page, live_server, de
     assert project.colour != "red"
     expect(badge).to_have_attribute("data-colour", project.colour)
     assert page.evaluate("window.notReloaded") is True
+    # The other rows were swapped out of band in place: same rows, no wrappers left behind.
+    expect(page.locator("tr[data-milestone]")).to_have_count(rows)
+    assert page.locator("main template").count() == 0
     milestone = Milestone.objects.get(project=project, milestone_type__code=type_code)
     assert milestone.actual_date == today
 
