@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
-from .models import Department, Milestone, MilestoneType, Project
+from .models import Colour, Department, Milestone, MilestoneType, Project
 
 MILESTONE_FIELDS = ("planned_date", "actual_date", "not_applicable", "owner_department_id")
 PROJECT_FIELDS = (
@@ -38,6 +38,7 @@ class HistoryEntry:
     created: bool = False
     changes: list[Change] = field(default_factory=list)
     note: str = ""  # a re-plan reason
+    system: bool = False  # a change of colour written by the recompute
 
 
 def _label(model, attname: str) -> str:
@@ -131,5 +132,29 @@ def project_history(project: Project, *, limit: int = 50) -> list[HistoryEntry]:
         milestone_records, Milestone, MILESTONE_FIELDS,
         lambda r: type_names.get(r.milestone_type_id, _("节点")), display,
     )
+    entries += _colour_changes(project)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
+
+
+def _colour_changes(project: Project, limit: int = 50) -> list[HistoryEntry]:
+    """The project's changes of colour (状态变化), as the recompute recorded them."""
+    from qiantang_warnings.models import StatusChange
+
+    labels = dict(Colour.choices)
+    return [
+        HistoryEntry(
+            at=change.at,
+            user=None,
+            subject="",
+            system=True,
+            changes=[
+                Change(
+                    _("预警等级"),
+                    str(labels.get(change.from_colour, "—")),
+                    str(labels.get(change.to_colour, "—")),
+                )
+            ],
+        )
+        for change in StatusChange.objects.filter(project=project).order_by("-at", "-id")[:limit]
+    ]

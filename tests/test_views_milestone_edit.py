@@ -465,7 +465,8 @@ def test_history_of_a_bulk_loaded_milestone_reads_old_to_new(client, role_users,
     page = client.get(reverse("project_detail", kwargs={"code": late.code})).content.decode()
     history = page[page.index('id="history"'):]
     assert f"实际完成日期：<s>—</s> → <b>{today.isoformat()}</b>" in history
-    assert history.count("<li>") == 1
+    assert history.count("<li>") == 1  # the edit (colour changes are <li class="system">)
+    assert "预警等级：<s>红</s> → <b>绿</b>" in history
 
 
 def test_an_htmx_save_after_the_session_expired_sends_the_page_to_the_login_form(client, late, today):

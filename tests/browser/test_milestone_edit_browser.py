@@ -84,11 +84,13 @@ def test_cadre_brings_a_late_milestone_up_to_date_in_place(page, live_server, de
     assert milestone.actual_date == today
 
     # The history names the cadre and the change, old → new.
-    history = page.locator("#history li").first
+    history = page.locator("#history li").filter(has_text="实际完成日期").first
     expect(history).to_contain_text("实际完成日期")
     expect(history).to_contain_text(f"→ {today.isoformat()}")
     cadre = project.responsible_cadre
     expect(history).to_contain_text(f"{cadre.last_name}{cadre.first_name}")
+    # …and the change of colour it caused, recorded by the recompute.
+    expect(page.locator("#history li.system").first).to_contain_text(f"预警等级：红 → {project.get_colour_display()}")
     page.screenshot(path=artifacts / "project-saved-1280.png", full_page=True)
 
     # Escape cancels an edit.
@@ -151,7 +153,7 @@ def test_progress_note_and_escalation_in_place(page, live_server, demo, today, a
     note.get_by_role("button", name="保存").click()
     expect(page.locator('.note[data-kind="progress"] .note-text')).to_have_text("已与企业完成签约谈判，合同待签。")
     expect(page.locator('.note[data-kind="progress"] summary')).to_contain_text("历次记录（1）")
-    expect(page.locator("#history li").first).to_contain_text("进展情况")
+    expect(page.locator("#history li").filter(has_text="进展情况").first).to_contain_text("进展情况：")
     page.locator(".topbar form[action='/accounts/logout/'] button").click()
 
     # A leader escalates a green project: the badge turns red at once.
