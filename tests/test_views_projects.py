@@ -172,3 +172,20 @@ def test_project_page_query_count(client, role_users, projects, django_assert_ma
     client.force_login(role_users["cadre1"])
     with django_assert_max_num_queries(20):
         assert client.get(reverse("project_detail", kwargs={"code": "QT-RED"})).status_code == 200
+
+
+def test_a_paused_project_without_milestones_shows_its_state_instead_of_a_colour(client, role_users, make_project, today):
+    make_project("QT-PAUSED", name="暂缓项目", state="paused")
+    recompute_all(today=today)
+    client.force_login(role_users["leader"])
+    page = client.get(reverse("project_detail", kwargs={"code": "QT-PAUSED"})).content.decode()
+    assert 'data-colour="none"' in page and '<span class="badge big none">暂缓</span>' in page
+    assert "该项目还没有节点。" in page
+
+
+def test_the_project_page_renders_in_english_too(client, role_users, projects):
+    client.force_login(role_users["cadre1"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/projects/QT-RED/"})
+    response = client.get(reverse("project_detail", kwargs={"code": "QT-RED"}))
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.content.decode()
