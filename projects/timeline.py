@@ -127,16 +127,14 @@ def _milestone_prefetch():
     )
 
 
-def _headline_days(project: Project) -> int:
-    reasons = project.reasons or []
-    if not reasons:
-        return 0
-    first = reasons[0]
-    if first.get("kind") == rules.OVERDUE:
-        return first.get("days", 0)
-    if first.get("kind") == rules.DUE_SOON:
-        return -first.get("days", 0)
-    return 0
+def _urgency_days(project: Project) -> int:
+    """Days overdue of the project's most overdue milestone (negative: days left of the
+    soonest due one), whatever heads its reasons (an escalation may)."""
+    overdue = [r.get("days", 0) for r in project.reasons or [] if r.get("kind") == rules.OVERDUE]
+    if overdue:
+        return max(overdue)
+    due_soon = [r.get("days", 0) for r in project.reasons or [] if r.get("kind") == rules.DUE_SOON]
+    return -min(due_soon) if due_soon else -10**6
 
 
 def my_project_list(projects, *, today: date) -> list[dict]:
@@ -156,7 +154,7 @@ def my_project_list(projects, *, today: date) -> list[dict]:
         next_row = next((row for row in rows if row.is_pending), None)
         entries.append({"project": project, "next": next_row})
     entries.sort(
-        key=lambda e: (e["project"].colour_rank, -_headline_days(e["project"]), e["project"].code)
+        key=lambda e: (e["project"].colour_rank, -_urgency_days(e["project"]), e["project"].code)
     )
     return entries
 

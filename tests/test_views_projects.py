@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from projects.models import Department
+from projects.models import Department, Project
 from qiantang_warnings.models import Escalation
 from qiantang_warnings.recompute import recompute_all
 
@@ -189,3 +189,14 @@ def test_the_project_page_renders_in_english_too(client, role_users, projects):
     response = client.get(reverse("project_detail", kwargs={"code": "QT-RED"}))
     assert response.status_code == 200
     assert '<html lang="en">' in response.content.decode()
+
+
+def test_an_escalated_project_is_ranked_by_its_most_overdue_milestone(client, role_users, make_project, today):
+    for code, days in [("QT-A", 3), ("QT-B", 40)]:
+        make_project(code, responsible_cadre=role_users["cadre1"],
+                     milestones={"approval": {"planned_date": today - timedelta(days=days)}})
+    # QT-B's headline is its escalation (escalations head their colour), yet it is 40 days late.
+    Escalation.objects.create(project=Project.objects.get(code="QT-B"), colour="red", reason="督办", until=today)
+    recompute_all(today=today)
+    client.force_login(role_users["cadre1"])
+    assert codes(client.get(reverse("my_projects"))) == ["QT-B", "QT-A"]
