@@ -19,9 +19,10 @@ from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import (
-    Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, TextField,
-    Value, When,
+    Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+    When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -403,32 +404,28 @@ def fingerprint(cleaned: dict, *, today: date) -> str:
 
     The open dashboard polls with the digest it holds; while nothing changed the
     server answers with the "updated at" line alone, and renders the whole live
-    part only when a digest differs. One query over the selected projects' own
-    columns (colour, reasons, names, links): every recompute and every staff edit
-    of a project changes it. Renaming a department or a cadre does not: those
-    show at the next change or reload.
+    part only when the digest differs. Every recompute that changes a project and
+    every edit of a project rewrites its row, so the digest covers the selected
+    rows: on PostgreSQL their count and row versions (xmin, new on every UPDATE,
+    read without touching the reasons), elsewhere (SQLite under `make run`) their
+    values. Renaming a department or a cadre changes no project row: that shows at
+    the next change or reload.
     """
-    rows = (
-        base_projects(cleaned)
-        .order_by("id")
-        .values_list(
-            "id", "state", "colour", "needs_plan", "computed_as_of", "colour_changed_at",
-            "code", "name", "sector", "level", "total_investment", "lead_department_id",
-            "responsible_cadre_id", Cast("reasons", TextField()),
-        )
-    )
+    base = base_projects(cleaned)
     digest = hashlib.blake2b(digest_size=8)
     digest.update(f"{today.isoformat()}|{cleaned.get('colour') or ''}|".encode())
     if connection.vendor == "postgresql":
-        # Digest the rows where they are: one short row crosses the wire, not N.
-        sql, params = rows.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT md5(coalesce(string_agg(q::text, '|' ORDER BY q.id), '')) FROM ({sql}) q",
-                params,
-            )
-            digest.update(cursor.fetchone()[0].encode())
+        version = RawSQL(f'"{Project._meta.db_table}"."xmin"::text::bigint', [])
+        state = base.annotate(version=version).aggregate(
+            n=Count("id"), total=Sum("version"), latest=Max("version")
+        )
+        digest.update(repr(sorted(state.items())).encode())
     else:
+        rows = base.order_by("id").values_list(
+            "id", "state", "colour", "needs_plan", "computed_as_of", "colour_changed_at",
+            "code", "name", "sector", "level", "total_investment", "lead_department_id",
+            "responsible_cadre_id", "reasons",
+        )
         for row in rows:
             digest.update(repr(row).encode())
     return digest.hexdigest()
