@@ -92,9 +92,14 @@ def _entries(records, model, fields, subject_of, display) -> list[HistoryEntry]:
         object_records.sort(key=lambda r: (r.history_date, r.history_id))
         previous = None
         for record in object_records:
-            if previous is None and record.history_type == "~":
-                # A baseline (the state before the first edit of a bulk-loaded row):
-                # nothing to show by itself, the next record is compared with it.
+            if (
+                previous is None
+                and record.history_type == "~"
+                and record.history_user_id is None
+                and not record.history_change_reason
+            ):
+                # A baseline (the state before the first edit of a bulk-loaded row, written
+                # by the services): nothing to show by itself, the next record is compared with it.
                 previous = record
                 continue
             entry = HistoryEntry(
