@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from .models import Colour, Department, Milestone, MilestoneType, Project
+from .services import HISTORY_BASELINE
 
 MILESTONE_FIELDS = ("planned_date", "actual_date", "not_applicable", "owner_department_id")
 PROJECT_FIELDS = (
@@ -92,12 +93,7 @@ def _entries(records, model, fields, subject_of, display) -> list[HistoryEntry]:
         object_records.sort(key=lambda r: (r.history_date, r.history_id))
         previous = None
         for record in object_records:
-            if (
-                previous is None
-                and record.history_type == "~"
-                and record.history_user_id is None
-                and not record.history_change_reason
-            ):
+            if record.history_change_reason == HISTORY_BASELINE:
                 # A baseline (the state before the first edit of a bulk-loaded row, written
                 # by the services): nothing to show by itself, the next record is compared with it.
                 previous = record

@@ -67,14 +67,21 @@ def record_milestone_change(
     return milestone
 
 
+# The change reason that marks a baseline record (hidden on the project page).
+HISTORY_BASELINE = "baseline"
+
+
 def _keep_history_baseline(instance) -> None:
     """Rows written in bulk (demo data, workbook import) have no history yet: record
     their state as it stands before the first edit, so that edit reads old → new."""
     model = type(instance)
     if not model.history.filter(id=instance.pk).exists():
+        instance._history_user = None  # nobody made this state in the system
+        instance._change_reason = HISTORY_BASELINE
         model.history.bulk_history_create(
             [instance], update=True, default_date=instance.updated_at or timezone.now()
         )
+        del instance._history_user, instance._change_reason
 
 
 class EditConflict(Exception):
