@@ -79,6 +79,14 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, db):
     assert response["Location"] == "/accounts/login/?next=/dashboard/"
 
 
+def test_a_poll_after_the_session_ended_sends_the_page_to_the_login_form(client, db):
+    response = client.get(
+        f"{URL}?since=abc", HTTP_HX_CURRENT_URL="http://testserver/dashboard/?sector=x", **HTMX
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/dashboard/%3Fsector%3Dx"
+
+
 @pytest.mark.parametrize("username", ["leader", "office", "cadre1", "liaison1"])
 def test_every_signed_in_role_may_read_the_dashboard(client, role_users, board, username):
     response = signed_in(client, role_users, username).get(URL)
