@@ -1,8 +1,8 @@
 """Selectors for the leaders' dashboard (/dashboard/): counts, breakdowns, lists, trend.
 
 Every figure is read from the stored colours and the StatusChange history in a
-fixed number of queries, whatever the number of projects. "Today" and "now"
-are passed in; only the view reads the clock.
+fixed number of queries, whatever the number of projects. "Today" is passed
+in; only the view reads the clock.
 
 The shared filters (projects.filters) choose the projects. The colour filter
 is special: the headline, the breakdowns and the trend always show the three
