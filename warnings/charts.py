@@ -18,7 +18,7 @@ SERIES = (
     ("green", "#188038", "2 4", "circle"),
 )
 WIDTH, HEIGHT = 440, 230
-LEFT, RIGHT, TOP, BOTTOM = 34, 58, 14, 30
+LEFT, RIGHT, TOP, BOTTOM = 34, 80, 14, 30  # room on the right for "Yellow 123"
 
 
 def _nice_ceiling(value: int) -> int:
