@@ -741,3 +741,23 @@ def test_stored_reason_dicts_render_the_same_as_reasons():
          "name": "土地挂牌", "note": ""},
     ]
     assert texts(result) == ["项目签约逾期4天", "土地挂牌将于6天后到期"]
+
+
+def test_a_milestone_done_after_the_as_of_day_was_still_pending_then():
+    # Recomputing as of a past day (recompute_warnings --as-of, or the demo's
+    # history) must see the project as it stood that day.
+    signing = MilestoneFacts(
+        "signing", "项目签约", 2, planned_date=date(2026, 3, 1), actual_date=date(2026, 3, 20)
+    )
+    listing = MilestoneFacts("land_listing", "土地挂牌", 3, standard_days=90)
+    before = evaluate_project(
+        state="active", milestones=[signing, listing], policy=Policy(), today=date(2026, 3, 10)
+    )
+    after = evaluate_project(
+        state="active", milestones=[signing, listing], policy=Policy(), today=date(2026, 3, 20)
+    )
+    assert before.colour == "red"
+    assert [m.status for m in before.milestones] == ["pending", "unscheduled"]
+    assert after.colour == "green"
+    assert [m.status for m in after.milestones] == ["done", "pending"]
+    assert after.milestones[1].due_date == date(2026, 6, 18)

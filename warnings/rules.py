@@ -175,9 +175,12 @@ def evaluate_milestones(
         if due is None and previous_actual is not None and facts.standard_days is not None:
             due = days.add_working_days(previous_actual, facts.standard_days)
             derived = True
-        previous_actual = facts.actual_date
-        if facts.actual_date is not None:
-            late = days.working_days_between(due, facts.actual_date) if due else None
+        # Done as of `today`: an actual date after it (only possible when
+        # recomputing as of a past day) means the milestone was still pending then.
+        actual = facts.actual_date if facts.actual_date and facts.actual_date <= today else None
+        previous_actual = actual
+        if actual is not None:
+            late = days.working_days_between(due, actual) if due else None
             results.append(MilestoneResult(facts.code, DONE, due, derived, GREEN, late))
         elif due is None:
             results.append(MilestoneResult(facts.code, UNSCHEDULED))
