@@ -11,13 +11,14 @@ import random
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from qiantang_warnings.models import Escalation
 from qiantang_warnings.recompute import recompute_all
@@ -235,9 +236,25 @@ def seed_demo(
         departments = _ensure_departments()
         users = _create_accounts(make_password(password), cadres, departments)
         stored = _write_projects(plans, departments, users, today)
-        recompute_all(today=today)
+        _replay_history(today)
 
     return _summarise(today, stored, users, password, generated)
+
+
+HISTORY_WEEKS = 12
+
+
+def _replay_history(today: date) -> None:
+    """Recompute as of each of the last 12 weeks, then today, so the dashboard's
+    trend and week-on-week changes have a past (StatusChange rows dated then)."""
+    tz = timezone.get_current_timezone()
+    for weeks_ago in range(HISTORY_WEEKS, 0, -1):
+        day = today - timedelta(weeks=weeks_ago)
+        recompute_all(today=day, now=datetime.combine(day, time(0, 5), tzinfo=tz))
+    # Today's changes come last even when seeding as of a day still to come.
+    recompute_all(
+        today=today, now=max(timezone.now(), datetime.combine(today, time(0, 5), tzinfo=tz))
+    )
 
 
 # ---------------------------------------------------------------- the plan (pure)
