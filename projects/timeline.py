@@ -12,12 +12,11 @@ from typing import Iterable
 from django.db.models import Prefetch
 
 from qiantang_warnings import rules
-from qiantang_warnings.selectors import rules_policy, type_policy, working_calendar
+from qiantang_warnings.selectors import rules_context
 
-from .models import Milestone, MilestoneType, Project
+from .models import Milestone, Project
 from .selectors import COLOUR_RANK, person_name
 
-TYPE_POLICY_FIELDS = ("yellow_before_days", "red_after_days", "count_working_days", "yellow_window_disabled")
 COLOUR_ORDER = {rules.RED: 0, rules.YELLOW: 1, rules.GREEN: 2, None: 3, "": 3}
 
 
@@ -69,33 +68,21 @@ class _Context:
 
     def __init__(self, today: date):
         self.today = today
-        self.base = rules_policy()
-        self.type_policies = {
-            row["id"]: type_policy(row, self.base)
-            for row in MilestoneType.objects.values("id", *TYPE_POLICY_FIELDS)
-        }
-        uses_working_days = self.base.count_working_days or any(
-            p is not None and p.count_working_days for p in self.type_policies.values()
-        )
-        self.calendar = working_calendar(today)[0] if uses_working_days else None
+        self.context = rules_context(today)
 
     def rows(self, milestones: Iterable[Milestone]) -> list[TimelineRow]:
         milestones = sorted(milestones, key=lambda m: m.milestone_type.order)
         facts = [
-            rules.MilestoneFacts(
-                code=m.milestone_type.code,
-                name=m.milestone_type.name,
-                order=m.milestone_type.order,
-                standard_days=m.milestone_type.standard_days,
+            self.context.milestone_facts(
+                m.milestone_type_id,
                 planned_date=m.planned_date,
                 actual_date=m.actual_date,
                 not_applicable=m.not_applicable,
-                policy=self.type_policies.get(m.milestone_type_id),
             )
             for m in milestones
         ]
         results = rules.evaluate_milestones(
-            facts, policy=self.base, today=self.today, calendar=self.calendar
+            facts, policy=self.context.policy, today=self.today, calendar=self.context.calendar
         )
         return [
             TimelineRow(m, r.status, r.due_date, r.due_derived, r.colour, r.days_late)

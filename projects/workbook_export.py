@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from qiantang_warnings import rules
-from qiantang_warnings.selectors import rules_policy, type_policy, working_calendar
+from qiantang_warnings.selectors import rules_context
 
 from . import workbook as fmt
 from .models import Milestone, MilestoneType, Project
@@ -72,42 +72,22 @@ def _person(user) -> str:
 class _MilestoneColours:
     """Each milestone's own colour, by the rules, as of each project's computed date."""
 
-    def __init__(self, types: list[MilestoneType], as_of: date | None):
-        self.policy = rules_policy()
-        rows = {
-            t.id: {
-                "yellow_before_days": t.yellow_before_days,
-                "red_after_days": t.red_after_days,
-                "count_working_days": t.count_working_days,
-                "yellow_window_disabled": t.yellow_window_disabled,
-            }
-            for t in types
-        }
-        self.type_policies = {t.id: type_policy(rows[t.id], self.policy) for t in types}
-        uses_working_days = self.policy.count_working_days or any(
-            t.count_working_days for t in types
-        )
-        self.calendar = (
-            working_calendar(as_of)[0] if uses_working_days and as_of is not None else None
-        )
-        self.types = {t.id: t for t in types}
+    def __init__(self, as_of: date | None):
+        self.context = rules_context(as_of)
 
     def of(self, project: Project, milestones: list[Milestone]) -> dict[str, str]:
         if project.computed_as_of is None:  # never recomputed: nothing stored to show
             return {}
-        facts = []
-        for m in milestones:
-            t = self.types[m.milestone_type_id]
-            facts.append(
-                rules.MilestoneFacts(
-                    code=t.code, name=t.name, order=t.order, standard_days=t.standard_days,
-                    planned_date=m.planned_date, actual_date=m.actual_date,
-                    not_applicable=m.not_applicable, policy=self.type_policies[t.id],
-                )
+        facts = [
+            self.context.milestone_facts(
+                m.milestone_type_id, planned_date=m.planned_date, actual_date=m.actual_date,
+                not_applicable=m.not_applicable,
             )
+            for m in milestones
+        ]
         results = rules.evaluate_milestones(
-            facts, policy=self.policy, today=project.computed_as_of,
-            calendar=self.calendar,
+            facts, policy=self.context.policy, today=project.computed_as_of,
+            calendar=self.context.calendar,
         )
         return {r.code: r.colour for r in results if r.colour}
 
@@ -130,7 +110,7 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
     )
     if as_of is None:
         as_of = projects.aggregate(as_of=Max("computed_as_of"))["as_of"]
-    colours = _MilestoneColours(types, as_of)
+    colours = _MilestoneColours(as_of)
 
     book = Workbook()
     sheet = book.active

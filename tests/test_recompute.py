@@ -552,16 +552,16 @@ def _waiting_for_a_lock(timeout=10.0) -> bool:
 def _hold_first_recompute(monkeypatch):
     """Make the recompute running in thread "first" pause while it holds its locks."""
     holding, release = threading.Event(), threading.Event()
-    real_policy = recompute.rules_policy
+    real_context = recompute.rules_context
 
-    def rules_policy():
+    def rules_context(today):
         # Called inside the transaction, after the project rows are locked.
         if threading.current_thread().name == "first":
             holding.set()
             assert release.wait(30), "the test never released the first recompute"
-        return real_policy()
+        return real_context(today)
 
-    monkeypatch.setattr(recompute, "rules_policy", rules_policy)
+    monkeypatch.setattr(recompute, "rules_context", rules_context)
     return holding, release
 
 

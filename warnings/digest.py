@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.permissions import projects_of_cadre
-from projects.models import Department, Milestone, MilestoneType, Project
+from projects.models import Department, Milestone, Project
 from projects.roles import CADRE, LEADER, LIAISON, OFFICE
 
 from . import rules
 from .models import DigestPreference, Escalation, StatusChange
 from .reasons import render_reason
-from .selectors import rules_policy, type_policy, working_calendar
+from .selectors import rules_context
 
 DUE_SOON_DAYS = 14
 LONGEST_OVERDUE = 10
@@ -235,17 +235,8 @@ def district_snapshot(*, week: str, today: date, project_ids=None) -> DistrictSn
 
 def _milestone_rows(projects: dict[int, ProjectRow], today: date, department_names) -> list[MilestoneRow]:
     """Due date and colour of every pending milestone, by the same rules as the recompute."""
-    policy = rules_policy()
-    types = {
-        row["id"]: row
-        for row in MilestoneType.objects.values(
-            "id", "code", "name", "order", "standard_days", "yellow_before_days",
-            "red_after_days", "count_working_days", "yellow_window_disabled",
-        )
-    }
-    uses_working_days = policy.count_working_days or any(r["count_working_days"] for r in types.values())
-    calendar = working_calendar(today)[0] if uses_working_days else None
-    policies = {type_id: type_policy(row, policy) for type_id, row in types.items()}
+    context = rules_context(today)
+    types = context.types
 
     facts = defaultdict(list)
     owners = {}
@@ -258,20 +249,19 @@ def _milestone_rows(projects: dict[int, ProjectRow], today: date, department_nam
     ).iterator(chunk_size=10000):
         if project_id not in projects:
             continue
-        row = types[type_id]
         facts[project_id].append(
-            rules.MilestoneFacts(
-                code=row["code"], name=row["name"], order=row["order"],
-                standard_days=row["standard_days"], planned_date=planned, actual_date=actual,
-                not_applicable=not_applicable, policy=policies[type_id],
+            context.milestone_facts(
+                type_id, planned_date=planned, actual_date=actual, not_applicable=not_applicable
             )
         )
-        owners[(project_id, row["code"])] = owner_id
+        owners[(project_id, types[type_id]["code"])] = owner_id
 
     by_code = {row["code"]: row for row in types.values()}
     result = []
     for project_id, milestone_facts in facts.items():
-        for evaluated in rules.evaluate_milestones(milestone_facts, policy=policy, today=today, calendar=calendar):
+        for evaluated in rules.evaluate_milestones(
+            milestone_facts, policy=context.policy, today=today, calendar=context.calendar
+        ):
             if evaluated.status != rules.PENDING:
                 continue
             owner_id = owners[(project_id, evaluated.code)]

@@ -16,11 +16,11 @@ from typing import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from projects.models import Milestone, MilestoneType, Project
+from projects.models import Milestone, Project
 
 from . import rules
 from .models import Escalation, StatusChange
-from .selectors import rules_policy, type_policy, working_calendar
+from .selectors import RulesContext, rules_context
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,10 @@ def _chunks(ids: list[int], size: int | None = None):
         yield ids[start : start + size]
 
 
-def _load_milestones(project_ids: list[int] | None, types: dict[int, dict], base, wanted):
+def _load_milestones(project_ids: list[int] | None, context: RulesContext, wanted):
     """Milestone facts per project id, read in chunks of project ids."""
     by_project: dict[int, list[rules.MilestoneFacts]] = defaultdict(list)
     fields = ("project_id", "milestone_type_id", "planned_date", "actual_date", "not_applicable")
-    policies = {type_id: type_policy(row, base) for type_id, row in types.items()}
     querysets = (
         [Milestone.objects.all()]
         if project_ids is None
@@ -65,17 +64,9 @@ def _load_milestones(project_ids: list[int] | None, types: dict[int, dict], base
         for project_id, type_id, planned, actual, not_applicable in queryset.values_list(*fields).iterator(chunk_size=CHUNK * 5):
             if project_id not in wanted:
                 continue
-            row = types[type_id]
             by_project[project_id].append(
-                rules.MilestoneFacts(
-                    code=row["code"],
-                    name=row["name"],
-                    order=row["order"],
-                    standard_days=row["standard_days"],
-                    planned_date=planned,
-                    actual_date=actual,
-                    not_applicable=not_applicable,
-                    policy=policies[type_id],
+                context.milestone_facts(
+                    type_id, planned_date=planned, actual_date=actual, not_applicable=not_applicable
                 )
             )
     return by_project
@@ -115,20 +106,9 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
         # it waited for, so a project's StatusChange history stays in order.
         now = now or timezone.now()
 
-        policy = rules_policy()
-        types = {
-            row["id"]: row
-            for row in MilestoneType.objects.values(
-                "id", "code", "name", "order", "standard_days", "yellow_before_days",
-                "red_after_days", "count_working_days", "yellow_window_disabled",
-            )
-        }
-        uses_working_days = policy.count_working_days or any(
-            row["count_working_days"] for row in types.values()
-        )
-        calendar = working_calendar(today)[0] if uses_working_days else None
+        context = rules_context(today)
         scope = None if project_ids is None else list(current)
-        milestones = _load_milestones(scope, types, policy, current)
+        milestones = _load_milestones(scope, context, current)
         escalations = _load_escalations(scope, today)
 
         changed: list[Project] = []
@@ -137,10 +117,10 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
             result = rules.evaluate_project(
                 state=state,
                 milestones=milestones.get(project_id, ()),
-                policy=policy,
+                policy=context.policy,
                 today=today,
                 escalations=escalations.get(project_id, ()),
-                calendar=calendar,
+                calendar=context.calendar,
             )
             new_colour = _stored(result.colour)
             new_reasons = result.reason_dicts

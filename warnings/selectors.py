@@ -1,6 +1,7 @@
 """Reads that feed the rules: policy, per-type overrides and the calendar."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.utils import timezone
@@ -55,3 +56,55 @@ def type_policy(milestone_type_row: dict, base: rules.Policy) -> rules.Policy | 
 
 def rules_policy() -> rules.Policy:
     return WarningPolicy.load().as_rules_policy()
+
+
+MILESTONE_TYPE_FIELDS = (
+    "id", "code", "name", "order", "standard_days",
+    "yellow_before_days", "red_after_days", "count_working_days", "yellow_window_disabled",
+)
+
+
+@dataclass(frozen=True)
+class RulesContext:
+    """Everything the rules need besides a project's own milestones, read once:
+    the policy, the milestone types with their effective policies, and the
+    working-day calendar (only when some policy counts working days)."""
+
+    policy: rules.Policy
+    types: dict[int, dict]  # MilestoneType rows (MILESTONE_TYPE_FIELDS) by id
+    type_policies: dict[int, rules.Policy | None]
+    calendar: WorkingCalendar | None
+
+    def milestone_facts(
+        self, type_id: int, *, planned_date, actual_date, not_applicable: bool
+    ) -> rules.MilestoneFacts:
+        row = self.types[type_id]
+        return rules.MilestoneFacts(
+            code=row["code"],
+            name=row["name"],
+            order=row["order"],
+            standard_days=row["standard_days"],
+            planned_date=planned_date,
+            actual_date=actual_date,
+            not_applicable=not_applicable,
+            policy=self.type_policies[type_id],
+        )
+
+
+def rules_context(today: date | None) -> RulesContext:
+    """Read the rules' inputs; the calendar covers the years around `today`
+    (no calendar without a day: distances then count calendar days)."""
+    from projects.models import MilestoneType
+
+    policy = rules_policy()
+    types = {row["id"]: row for row in MilestoneType.objects.values(*MILESTONE_TYPE_FIELDS)}
+    uses_working_days = policy.count_working_days or any(
+        row["count_working_days"] for row in types.values()
+    )
+    calendar = working_calendar(today)[0] if uses_working_days and today is not None else None
+    return RulesContext(
+        policy=policy,
+        types=types,
+        type_policies={type_id: type_policy(row, policy) for type_id, row in types.items()},
+        calendar=calendar,
+    )
