@@ -30,14 +30,10 @@ def person_name(prefix: str = ""):
     return Coalesce(NullIf(full, Value("")), f"{prefix}username", output_field=CharField())
 
 
-def project_board(*, show: str | None = None) -> dict:
-    """Projects with their stored colour, worst first, and the counts per colour.
-
-    `show` is one of BOARD_FILTERS (anything else shows every project).
-    Two queries whatever the number of projects: the list and the counts.
-    """
-    show = show if show in BOARD_FILTERS else None
-    projects = (
+def listed_projects():
+    """Projects as the board and the project list show them: worst colour first,
+    with the lead department and the cadre's name, in one query."""
+    return (
         Project.objects.select_related("lead_department")
         .annotate(colour_rank=COLOUR_RANK, cadre_name=person_name("responsible_cadre__"))
         .order_by("colour_rank", "code")
@@ -46,6 +42,16 @@ def project_board(*, show: str | None = None) -> dict:
             "reasons", "needs_plan", "lead_department__name",
         )
     )
+
+
+def project_board(*, show: str | None = None) -> dict:
+    """Projects with their stored colour, worst first, and the counts per colour.
+
+    `show` is one of BOARD_FILTERS (anything else shows every project).
+    Two queries whatever the number of projects: the list and the counts.
+    """
+    show = show if show in BOARD_FILTERS else None
+    projects = listed_projects()
     if show:
         projects = projects.filter(BOARD_FILTERS[show])
     active = Q(state=Project.State.ACTIVE)

@@ -26,7 +26,7 @@ from .filters import ProjectFilterForm
 from .forms import PROGRESS_KINDS, EscalationForm, MilestoneEditForm, ProgressForm
 from .history import project_history
 from .models import Milestone, ProgressEntry, Project
-from .selectors import COLOUR_RANK, person_name, project_board
+from .selectors import listed_projects, project_board
 from .services import EditConflict, edit_milestone, escalate, save_progress
 from .timeline import my_project_list, pending_for_departments, project_timeline, timeline_row
 
@@ -60,15 +60,7 @@ def home(request):
 def project_list(request):
     """All projects, filtered by the shared ProjectFilterForm, worst colour first."""
     form = ProjectFilterForm(request.GET or None)
-    projects = form.filter(
-        Project.objects.select_related("lead_department")
-        .annotate(colour_rank=COLOUR_RANK, cadre_name=person_name("responsible_cadre__"))
-        .order_by("colour_rank", "code")
-        .only(
-            "code", "name", "sector", "level", "total_investment", "state", "colour",
-            "reasons", "needs_plan", "lead_department__name",
-        )
-    )
+    projects = form.filter(listed_projects())
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
