@@ -113,8 +113,10 @@ class DepartmentAdmin(admin.ModelAdmin):
 @admin.register(Project)
 class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     list_display = [
-        "code", "name", "colour_badge", "headline", "sector", "level", "state",
-        "lead_department", "responsible_cadre", "total_investment", "computed_as_of",
+        # Kept to what fits beside the admin's sidebar; level, sector, state and the
+        # as-of date are in the filters and on the change page.
+        "code", "name", "colour_badge", "headline", "lead_department", "cadre",
+        "total_investment",
     ]
     list_display_links = ["code", "name"]
     list_filter = ["colour", "state", "level", "needs_plan", "sector", "lead_department"]
@@ -145,6 +147,11 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     @admin.display(description=_("预警等级"), ordering="colour")
     def colour_badge(self, obj):
         return colour_badge(obj.colour, obj.get_colour_display())
+
+    @admin.display(description=_("责任干部"), ordering="responsible_cadre__last_name")
+    def cadre(self, obj):
+        user = obj.responsible_cadre
+        return (f"{user.last_name}{user.first_name}" or user.username) if user else "—"
 
     @admin.display(description=_("预警原因"))
     def headline(self, obj):
