@@ -10,7 +10,9 @@ from qiantang_warnings.admin import ALL_PROJECTS, RecomputeOnSaveMixin
 from qiantang_warnings.models import Escalation
 from qiantang_warnings.selectors import local_today
 
-from .models import Department, Milestone, MilestoneReplan, MilestoneType, Project
+from .models import (
+    Department, LoginFailure, Milestone, MilestoneReplan, MilestoneType, ProgressEntry, Project,
+)
 from .services import record_milestone_change, stored_planned_date
 
 COLOUR_CSS = {"red": "#d93025", "yellow": "#f4b400", "green": "#188038"}
@@ -242,6 +244,44 @@ class MilestoneReplanAdmin(admin.ModelAdmin):
     list_filter = ["created_at"]
     search_fields = ["milestone__project__code", "milestone__project__name", "reason"]
     list_select_related = ["milestone__project", "milestone__milestone_type", "author"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProgressEntry)
+class ProgressEntryAdmin(admin.ModelAdmin):
+    """The dated story of each project's progress note and open problems (read only:
+    entries are written from the project page)."""
+
+    list_display = ["project", "kind", "short_text", "author", "created_at"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["project__code", "project__name", "text"]
+    list_select_related = ["project", "author"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("内容"))
+    def short_text(self, obj):
+        return obj.text if len(obj.text) <= 60 else obj.text[:60] + "…"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed sign-ins being counted; deleting a user's rows lifts their lock early."""
+
+    list_display = ["username", "ip_address", "at"]
+    list_filter = ["at"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "at"
 
     def has_add_permission(self, request):
         return False

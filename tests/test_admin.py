@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import timezone
 
 from projects.models import Department, Milestone, MilestoneReplan, Project
 from qiantang_warnings.models import CalendarDay, Escalation, StatusChange, WarningPolicy
@@ -73,6 +75,12 @@ def world(make_project, catalogue, role_users):
         user=role_users["cadre1"], week="2026-W48", state="sent", message_id="<digest.2026-W48.1@x>"
     )
     DigestPreference.objects.create(user=role_users["cadre2"], send_empty=False)
+    from projects.models import LoginFailure, ProgressEntry
+
+    ProgressEntry.objects.create(
+        project=project, kind="progress", text="主体结构已封顶。", author=role_users["cadre1"]
+    )
+    LoginFailure.objects.create(username="cadre2", ip_address="127.0.0.1", at=timezone.now())
     return {"project": project, "milestone": milestone, "department": bureau}
 
 
@@ -171,6 +179,8 @@ def test_every_add_page_loads_or_is_refused_by_design(office, world, frozen, mod
     by_design = {
         "projects.MilestoneReplan", "warnings.StatusChange", "warnings.WarningPolicy",
         "warnings.DigestDelivery",  # written only by the sender
+        "projects.ProgressEntry",  # written from the project page
+        "projects.LoginFailure",  # written by the sign-in throttle
     }
     response = office.get(url(model, "add"))
     assert response.status_code == (403 if model._meta.label in by_design else 200)
@@ -631,3 +641,21 @@ def test_leader_can_view_milestones_and_the_policy_but_not_change_them(
     assert client.get(url(WarningPolicy, "change", 1)).status_code == 200
     assert client.post(url(WarningPolicy, "change", 1), {"red_after_days": "9"}).status_code == 403
     assert WarningPolicy.load().red_after_days == 0
+
+
+def test_the_office_lifts_a_sign_in_lock_by_deleting_the_failures(office, world, frozen):
+    from projects.models import LoginFailure
+    from projects.throttle import is_locked
+
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        LoginFailure.objects.create(username="cadre2", ip_address="10.0.0.9", at=timezone.now())
+    assert is_locked("cadre2", "10.0.0.9", now=timezone.now())
+
+    ids = list(LoginFailure.objects.filter(username="cadre2").values_list("pk", flat=True))
+    response = office.post(
+        url(LoginFailure, "changelist"),
+        {"action": "delete_selected", "_selected_action": ids, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not LoginFailure.objects.filter(username="cadre2").exists()
+    assert not is_locked("cadre2", "10.0.0.9", now=timezone.now())
