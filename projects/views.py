@@ -7,8 +7,6 @@ transaction, and answers HTMX with fragments (the edited piece plus out-of-band
 swaps of the colour badge and the history) or a plain POST with a redirect.
 """
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required as django_login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -17,8 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
+from qiantang.htmx import login_required
 from qiantang_warnings.selectors import local_today
 
 from . import permissions
@@ -32,23 +30,6 @@ from .timeline import my_project_list, pending_for_departments, project_timeline
 
 PAGE_SIZE = 50
 DETAIL = "projects/detail.html"
-
-
-def login_required(view):
-    """Django's login_required, except that an HTMX request whose session has expired
-    sends the whole page to the login form (and back to this page afterwards), rather
-    than swapping the login form into a table row."""
-    wrapped = django_login_required(view)
-
-    def check(request, *args, **kwargs):
-        if request.htmx and not request.user.is_authenticated:
-            back = request.htmx.current_url_abs_path or request.get_full_path()
-            return HttpResponseClientRedirect(redirect_to_login(back)["Location"])
-        return wrapped(request, *args, **kwargs)
-
-    check.__name__ = view.__name__
-    check.__doc__ = view.__doc__
-    return check
 
 
 @login_required

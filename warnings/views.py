@@ -7,19 +7,16 @@ visible, sending the fingerprint of what it shows: while nothing changed, the
 answer is the status line alone ("更新于 …"); after a recompute or a staff edit,
 it is the whole live part, swapped in place of the old one.
 """
-from functools import wraps
-
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
-from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
+from django_htmx.http import push_url, reswap, retarget
 
 from projects.filters import ProjectFilterForm
 from projects.models import Colour
+from qiantang.htmx import login_required
 
 from .charts import trend_svg
 from .dashboard import dashboard as dashboard_data
@@ -31,20 +28,7 @@ FILTER_FORM_ID = "dash-filters"  # ids in the template
 LIVE_ID = "live"
 
 
-def login_required_for_page_and_poll(view):
-    """login_required, except that an HTMX request whose session ended sends the whole
-    page to the login form (a redirect would put the form inside the status line)."""
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.htmx and not request.user.is_authenticated:
-            next_page = request.htmx.current_url_abs_path or request.get_full_path()
-            return HttpResponseClientRedirect(redirect_to_login(next_page)["Location"])
-        return login_required(view)(request, *args, **kwargs)
-
-    return wrapper
-
-
-@login_required_for_page_and_poll
+@login_required
 @require_GET
 def dashboard(request):
     form = ProjectFilterForm(request.GET or None)

@@ -1,0 +1,22 @@
+"""HTMX-aware helpers shared by the apps' views."""
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required as django_login_required
+from django.contrib.auth.views import redirect_to_login
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def login_required(view):
+    """Django's login_required, except that an HTMX request whose session has expired
+    sends the whole page to the login form (and back to this page afterwards), rather
+    than swapping the login form into a table row or a status line."""
+    wrapped = django_login_required(view)
+
+    @wraps(view)
+    def check(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            back = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(back)["Location"])
+        return wrapped(request, *args, **kwargs)
+
+    return check
