@@ -13,6 +13,7 @@ from qiantang_warnings.selectors import local_today
 from .models import (
     Department, LoginFailure, Milestone, MilestoneReplan, MilestoneType, ProgressEntry, Project,
 )
+from .selectors import display_name
 from .services import record_milestone_change, stored_planned_date
 
 COLOUR_CSS = {"red": "#d93025", "yellow": "#f4b400", "green": "#188038"}
@@ -153,7 +154,7 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     @admin.display(description=_("责任干部"), ordering="responsible_cadre__last_name")
     def cadre(self, obj):
         user = obj.responsible_cadre
-        return (f"{user.last_name}{user.first_name}" or user.username) if user else "—"
+        return display_name(user) if user else "—"
 
     @admin.display(description=_("预警原因"))
     def headline(self, obj):

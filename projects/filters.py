@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Colour, Department, Project
+from .selectors import display_name
 
 FILTER_PARAMS = ("sector", "department", "cadre", "level", "state", "colour", "q")
 
@@ -45,9 +46,7 @@ class ProjectFilterForm(forms.Form):
             .values_list("sector", flat=True).distinct()
         )
         self.fields["sector"].choices = [("", _("全部"))] + [(s, s) for s in sectors]
-        self.fields["cadre"].label_from_instance = (
-            lambda user: f"{user.last_name}{user.first_name}" or user.username
-        )
+        self.fields["cadre"].label_from_instance = display_name
 
     def filter(self, queryset: QuerySet) -> QuerySet:
         """Apply the valid filters; invalid values are ignored (the form shows them)."""

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from .models import Colour, Department, Milestone, MilestoneType, Project
+from .selectors import display_name
 from .services import HISTORY_BASELINE
 
 MILESTONE_FIELDS = ("planned_date", "actual_date", "not_applicable", "owner_department_id")
@@ -61,7 +62,7 @@ class _Display:
         self.users = {}
         if user_ids:
             for user in get_user_model().objects.filter(id__in=user_ids):
-                self.users[user.id] = f"{user.last_name}{user.first_name}" or user.username
+                self.users[user.id] = display_name(user)
 
     def __call__(self, attname: str, value) -> str:
         if value is None or value == "":

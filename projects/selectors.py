@@ -24,6 +24,12 @@ BOARD_FILTERS = {
 }
 
 
+def display_name(user) -> str:
+    """A user's name as Chinese readers expect it (surname first, no space), else the
+    username; person_name() below is the same rule in SQL."""
+    return f"{user.last_name}{user.first_name}" or user.username
+
+
 def person_name(prefix: str = ""):
     """A user's name as Chinese readers expect it (surname first, no space), else the username."""
     full = Concat(f"{prefix}last_name", f"{prefix}first_name", output_field=CharField())

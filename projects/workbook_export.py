@@ -21,6 +21,7 @@ from qiantang_warnings.selectors import rules_context
 
 from . import workbook as fmt
 from .models import Milestone, MilestoneType, Project
+from .selectors import display_name
 
 # The office's colours: strong fills for the project's 预警等级, Excel's light
 # "bad / neutral / good" fills for milestone date cells, so dates stay legible.
@@ -66,7 +67,7 @@ def _display_width(value) -> int:
 def _person(user) -> str:
     if user is None:
         return ""
-    return f"{user.last_name}{user.first_name}" or user.username
+    return display_name(user)
 
 
 class _MilestoneColours:

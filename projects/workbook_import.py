@@ -39,6 +39,7 @@ from qiantang_warnings.recompute import recompute_projects
 
 from . import workbook as fmt
 from .models import Department, Milestone, MilestoneReplan, MilestoneType, Project
+from .selectors import display_name
 from .roles import CADRE
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -311,7 +312,7 @@ class _Planner:
         if fieldname == "state":
             return fmt.STATE_WORDS.get(value, value)
         if fieldname == "responsible_cadre" and value is not None:
-            return f"{value.last_name}{value.first_name}" or value.username
+            return display_name(value)
         return _show(value)
 
     # -- one row

@@ -19,6 +19,7 @@ from django.utils import timezone
 from projects.permissions import projects_of_cadre
 from projects.models import Department, Milestone, Project
 from projects.roles import CADRE, LEADER, LIAISON, OFFICE
+from projects.selectors import display_name
 
 from . import rules
 from .models import DigestPreference, Escalation, StatusChange
@@ -347,7 +348,7 @@ def recipient_kinds(user, group_names: set[str]) -> list[str]:
 def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str]) -> Digest:
     digest = Digest(
         recipient_id=user.pk,
-        recipient_name=f"{user.last_name}{user.first_name}" or user.username,
+        recipient_name=display_name(user),
         kinds=kinds,
         week=snapshot.week,
         today=snapshot.today,

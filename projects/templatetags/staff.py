@@ -1,6 +1,8 @@
 """Template helpers for the staff pages."""
 from django import template
 
+from projects.selectors import display_name
+
 register = template.Library()
 
 
@@ -9,5 +11,4 @@ def person(user) -> str:
     """A user's name surname first (Chinese order), else the username; "—" for nobody."""
     if user is None:
         return "—"
-    full = f"{user.last_name}{user.first_name}"
-    return full or user.username
+    return display_name(user)
