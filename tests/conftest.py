@@ -1,16 +1,45 @@
-"""Shared fixtures: named users for each role and a small project factory.
+"""Shared fixtures: the suite's clock, named users for each role and a small project factory.
 
-Tests read like stories ("cadre1 cannot edit cadre2's project"); "today" is
-always passed in or frozen, never read from the wall clock.
+Tests read like stories ("cadre1 cannot edit cadre2's project").
+
+The clock. Every test runs at the suite's fixed instant, FROZEN_NOW (a Wednesday morning in
+Shanghai), unless it is marked `real_clock`: the autouse `frozen_clock` fixture travels there
+with time-machine before the test and back after it. Code under test asks the clock for
+"today" in a few outer places (a view's recompute, the import's preview, the digest's week);
+a test that forgets to pass or freeze "today" still sees 2026-11-25, so its outcome cannot
+depend on the day the suite is run. The clock keeps ticking from that instant (tick=True), so
+two saves in one test still get different `updated_at` versions; a test that needs an exact
+instant moves `time_machine` itself.
+
+Opting out (`@pytest.mark.real_clock`) is for the tests that start real Celery workers or
+`celery beat` in child processes: time-machine patches only this process, so a child reads
+the real clock, and a parent frozen on another day would build data for the wrong "today"
+(PostgreSQL's own now() is not shifted either). Those tests build their dates from the real
+date on purpose and must hold on any day; CI also runs the rest of the suite under
+`faketime` at an instant far from FROZEN_NOW, which catches a child process or a database
+default that reads the real date.
 """
 import os
-from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 
 import pytest  # noqa: E402
 
-TODAY = date(2026, 11, 25)
+FROZEN_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+TODAY = FROZEN_NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """The suite's clock: FROZEN_NOW for every test not marked `real_clock` (see above)."""
+    if request.node.get_closest_marker("real_clock"):
+        yield None
+        return
+    machine = request.getfixturevalue("time_machine")
+    machine.move_to(FROZEN_NOW, tick=True)
+    yield machine
 
 
 @pytest.fixture

@@ -103,6 +103,7 @@ def test_every_15_minutes_is_due_on_each_quarter_hour_only():
 
 
 @pytest.mark.services
+@pytest.mark.real_clock
 def test_real_beat_loads_the_schedule_with_its_file_under_var(tmp_path):
     var_dir = tmp_path / "var"
     env = child_env(CELERY_BROKER_URL=TEST_REDIS_URL, QIANTANG_VAR_DIR=str(var_dir))
@@ -126,6 +127,7 @@ def test_real_beat_loads_the_schedule_with_its_file_under_var(tmp_path):
 
 
 @pytest.mark.services
+@pytest.mark.real_clock
 def test_real_beat_sends_the_recompute_task_to_redis(tmp_path):
     """Beat with our app and settings, its schedule shortened to one second, fills a queue."""
     queue = f"test-beat-{uuid.uuid4().hex[:12]}"

@@ -23,7 +23,8 @@ from .celery_processes import (
     wait_until,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Real worker processes read the wall clock, so these tests do too (tests/conftest.py).
+pytestmark = [pytest.mark.real_clock, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 DEADLINE_SECONDS = 60
 

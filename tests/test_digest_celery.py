@@ -23,7 +23,7 @@ from .celery_processes import (
 from .digest_scenario import MONDAY, WEEK, district_week  # noqa: F401
 from .smtp_catcher import smtp_catcher
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.services, pytest.mark.real_clock, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SITE = "https://yujing.example.gov.cn"
 
