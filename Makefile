@@ -12,6 +12,8 @@ PY := $(BIN)/python
 UV_VERSION := 0.13.9
 UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 ENV_STAMP := $(VENV)/.installed
+# The local settings file for this machine (git-ignored): DEBUG=1 and a SECRET_KEY made once.
+LOCAL_ENV := .env
 
 # `make run`
 WEB_HOST ?= 127.0.0.1
@@ -31,12 +33,25 @@ junit = $(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/$(1).xml)
 help:
 	@echo "make run    install if needed, migrate, seed demo data, start web + worker + beat"
 	@echo "make test   install if needed, run the whole test suite (PostgreSQL + Redis on loopback)"
-	@echo "make env    create .venv and install the locked dependencies"
+	@echo "make env    create .venv, install the locked dependencies, write .env if missing"
 	@echo "make lock   re-resolve requirements*.lock from the ranges in pyproject.toml"
 	@echo "make messages  update locale/en (makemessages) and compile the catalogues"
 	@echo "make clean  remove .venv and var/ (the SQLite database and the embedded broker)"
 
-env: $(ENV_STAMP)
+env: $(ENV_STAMP) $(LOCAL_ENV)
+
+# Written once, never overwritten: manage.py, Celery and gunicorn read it (qiantang/env.py), so
+# every command of the README works in a new shell. Variables set in the environment win.
+# Production sets its variables instead (docker-compose.yml: .env.example).
+$(LOCAL_ENV):
+	@umask 077; { \
+	    echo "# Local settings of this checkout, written by make env; not committed (.gitignore)."; \
+	    echo "# manage.py, Celery and gunicorn read it; variables set in the environment win."; \
+	    echo "# Production sets real environment variables instead (see README, Configuration)."; \
+	    echo "DEBUG=1"; \
+	    echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	} > $@.tmp && mv $@.tmp $@
+	@echo "wrote $(LOCAL_ENV): DEBUG=1 and a new SECRET_KEY for this machine"
 
 # The venv itself and uv inside it (pinned). A venv made by other means may lack pip: ensurepip.
 $(VENV)/.uv-$(UV_VERSION):
@@ -54,7 +69,7 @@ $(ENV_STAMP): $(VENV)/.uv-$(UV_VERSION) pyproject.toml requirements.lock require
 	$(UV) pip check --quiet --python $(PY) || { echo "requirements*.lock do not satisfy pyproject.toml: run make lock"; exit 1; }
 	@touch $@
 
-run: $(ENV_STAMP)
+run: $(ENV_STAMP) $(LOCAL_ENV)
 	@set -euo pipefail; \
 	export PATH="$(BIN):$$PATH" DEBUG="$${DEBUG-1}" WEB_HOST="$(WEB_HOST)" WEB_PORT="$(WEB_PORT)"; \
 	python manage.py migrate --noinput; \
@@ -79,7 +94,7 @@ run: $(ENV_STAMP)
 # carries the serialized test data over to the new connections.)
 # PYTEST_ARGS (-x, -k ..., --lf) go to both; with a selection, one session may select nothing.
 # JUNIT_DIR=dir writes dir/main.xml and dir/browser.xml (.ci/run reads them).
-test: $(ENV_STAMP)
+test: $(ENV_STAMP) $(LOCAL_ENV)
 	@export DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL_DEFAULT)}" \
 	       TEST_REDIS_URL="$${TEST_REDIS_URL:-$(TEST_REDIS_URL_DEFAULT)}" \
 	       PATH="$(BIN):$$PATH"; \

@@ -11,19 +11,25 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, load_local_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# pytest-django imports these settings before any conftest runs; a test run is no server.
+_RUNNING_TESTS = "pytest" in sys.modules
+# The local, git-ignored `.env` that `make env` writes (DEBUG=1, a generated SECRET_KEY).
+# A test run never reads it: the suite's settings must not depend on a developer's file.
+LOCAL_ENV_FILE = None if _RUNNING_TESTS else load_local_env_file(BASE_DIR / ".env")
 VAR_DIR = Path(env_str("QIANTANG_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-# pytest-django imports these settings before any conftest runs; a test run is no server.
-_RUNNING_TESTS = "pytest" in sys.modules
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not (DEBUG or _RUNNING_TESTS):
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (production: in the environment; "
+            "on a development machine `make env` writes .env with one)."
+        )
     SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])

@@ -29,6 +29,8 @@ def child_env(**overrides: str) -> dict[str, str]:
     env["SECRET_KEY"] = "test-only-secret-key"
     env["DJANGO_SETTINGS_MODULE"] = "qiantang.settings"
     env["PYTHONUNBUFFERED"] = "1"
+    # The checkout's .env (make env: DEBUG=1) is for people, not for the test's children.
+    env["QIANTANG_ENV_FILE"] = ""
     env.update(overrides)
     return env
 

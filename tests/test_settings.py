@@ -45,6 +45,8 @@ def load_settings(tmp_path, **env_vars):
     """The settings as a fresh process sees them with only `env_vars` (and a private var/) set."""
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8"}
     env.setdefault("QIANTANG_VAR_DIR", str(tmp_path / "var"))
+    # The checkout's own .env (make env) must not leak into these cases; the .env tests set it.
+    env.setdefault("QIANTANG_ENV_FILE", "")
     env.update(env_vars)
     env = {k: v for k, v in env.items() if v is not None}
     result = subprocess.run(
@@ -159,3 +161,53 @@ def test_email_goes_to_the_console_until_a_host_is_set(tmp_path):
     s = settings_from(tmp_path, DEBUG="1", EMAIL_HOST="mailpit", EMAIL_PORT="1025")
     assert s["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (s["EMAIL_HOST"], s["EMAIL_PORT"]) == ("mailpit", 1025)
+
+
+# --- the local settings file (.env, written by `make env`) ---------------------------------
+
+
+def write_env_file(tmp_path, *lines):
+    path = tmp_path / "local.env"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_the_local_file_gives_debug_and_a_secret_key(tmp_path):
+    env_file = write_env_file(tmp_path, "DEBUG=1", "SECRET_KEY=from-the-local-file")
+    settings = settings_from(tmp_path, QIANTANG_ENV_FILE=env_file)
+    assert settings["DEBUG"] is True
+    assert settings["SECRET_KEY"] == "from-the-local-file"
+
+
+def test_the_environment_wins_over_the_local_file(tmp_path):
+    env_file = write_env_file(tmp_path, "DEBUG=1", "SECRET_KEY=from-the-local-file")
+    settings = settings_from(
+        tmp_path, QIANTANG_ENV_FILE=env_file, DEBUG="0", SECRET_KEY="from-the-environment"
+    )
+    assert settings["DEBUG"] is False
+    assert settings["SECRET_KEY"] == "from-the-environment"
+
+
+def test_production_without_a_file_still_refuses_to_start_without_a_secret_key(tmp_path):
+    result = load_settings(tmp_path, QIANTANG_ENV_FILE=str(tmp_path / "absent.env"))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_local_file_that_turns_debug_off_still_needs_a_secret_key(tmp_path):
+    env_file = write_env_file(tmp_path, "DEBUG=0")
+    result = load_settings(tmp_path, QIANTANG_ENV_FILE=env_file)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_the_suite_never_reads_the_checkout_s_dot_env_and_git_ignores_it():
+    from qiantang import settings
+
+    # The suite itself never reads it (LOCAL_ENV_FILE is None under pytest) ...
+    assert settings.LOCAL_ENV_FILE is None
+    # ... a process started by hand does (tests/test_readme_commands.py); it holds a secret.
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".env"], cwd=REPO, stdin=subprocess.DEVNULL
+    )
+    assert ignored.returncode == 0, ".env must be git-ignored: it holds this machine's SECRET_KEY"
