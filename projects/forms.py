@@ -1,16 +1,20 @@
 """Forms of the staff pages: a milestone edit, a progress entry, an escalation (督办),
-and the throttled sign-in form."""
+and the throttled password forms (site and admin sign-in, password change)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from qiantang_warnings.models import Escalation
 
+from . import throttle
 from .models import EARLIEST_DATE, LATEST_DATE, ProgressEntry, validate_date_in_range
 
 DATE_ERRORS = {"invalid": _("请输入有效的日期（年-月-日）")}
@@ -116,34 +120,73 @@ class EscalationForm(forms.Form):
 PROGRESS_KINDS = [kind for kind, _label in ProgressEntry.Kind.choices]
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """The sign-in form, refusing a username (or address) after too many failures."""
+class SignInThrottleMixin:
+    """What every password entrance shares: the check goes through the one
+    throttle (projects/throttle.py), and a lock reads the same everywhere."""
+
+    throttled_message = _("登录失败次数过多，请%(minutes)s分钟后再试。")
+
+    def throttled_check(self, username: str, ip_address: str | None, check) -> bool:
+        """`check()` says whether the password is right; returns that, or raises the
+        lock's ValidationError without checking."""
+        try:
+            return throttle.attempt(username, ip_address, now=timezone.now(), check=check)
+        except throttle.Locked:
+            raise forms.ValidationError(
+                self.throttled_message, code="throttled", params={"minutes": throttle.lock_minutes()},
+            ) from None
+
+
+class ThrottledLoginMixin(SignInThrottleMixin):
+    """AuthenticationForm.clean with the password check under the throttle; the
+    form's own confirm_login_allowed (the admin's staff check) still decides after
+    a right password, and its refusal is not counted as a guess."""
+
+    @sensitive_variables()
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is None or not password:
+            return self.cleaned_data  # the field errors say what is missing
+
+        @sensitive_variables()
+        def password_is_right():
+            self.user_cache = authenticate(self.request, username=username, password=password)
+            return self.user_cache is not None
+
+        ip_address = self.request.META.get("REMOTE_ADDR") if self.request else None
+        if not self.throttled_check(username, ip_address, password_is_right):
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """The site's sign-in form (/accounts/login/)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("用户名或密码不正确，请重新输入。"),
-        "throttled": _("登录失败次数过多，请%(minutes)s分钟后再试。"),
     }
 
-    def clean(self):
-        from django.utils import timezone
 
-        from . import throttle
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's sign-in form (admin.site.login_form), staff only as before."""
 
-        username = self.cleaned_data.get("username") or ""
-        ip_address = self.request.META.get("REMOTE_ADDR") if self.request else None
-        now = timezone.now()
-        if username and throttle.is_locked(username, ip_address, now=now):
-            raise forms.ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)},
-            )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError as error:
-            if error.code == "invalid_login":
-                throttle.record_failure(username, ip_address, now=now)
-            raise
-        throttle.clear_failures(username)
-        return cleaned
+
+class ThrottledPasswordChangeForm(SignInThrottleMixin, PasswordChangeForm):
+    """Changing one's password: the old password is a guess like any other, so a
+    session left open cannot be used to try passwords without limit. Counted for
+    the user's username (the form has no request, so no address)."""
+
+    @sensitive_variables("old_password")
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+
+        @sensitive_variables()
+        def password_is_right():
+            return self.user.check_password(old_password)
+
+        if not self.throttled_check(self.user.get_username(), None, password_is_right):
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
