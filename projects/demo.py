@@ -23,6 +23,7 @@ from django.utils import timezone
 from qiantang_warnings.models import Escalation
 from qiantang_warnings.recompute import recompute_all
 
+from .codes import clean_project_code
 from .models import Department, Milestone, MilestoneReplan, MilestoneType, Project
 from .roles import CADRE, LEADER, LIAISON, OFFICE, ROLE_NAMES, ensure_role_groups
 
@@ -620,7 +621,7 @@ def _write_projects(plans, departments, users, today) -> dict:
     projects = Project.objects.bulk_create(
         [
             Project(
-                code=plan.code,
+                code=clean_project_code(plan.code),  # bulk_create skips Project.save()
                 name=plan.name,
                 sector=plan.sector,
                 level=plan.level,

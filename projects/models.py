@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .codes import normalize_project_code, validate_project_code
+
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2099, 12, 31)
 
@@ -64,7 +66,9 @@ class Project(models.Model):
         COMPLETED = "completed", _("已完成")
         TERMINATED = "terminated", _("终止")
 
-    code = models.CharField(_("项目编号"), max_length=40, unique=True)
+    code = models.CharField(
+        _("项目编号"), max_length=40, unique=True, validators=[validate_project_code]
+    )
     name = models.CharField(_("项目名称"), max_length=200)
     sector = models.CharField(_("产业类别"), max_length=50, blank=True, db_index=True)
     level = models.CharField(
@@ -134,6 +138,25 @@ class Project(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def clean_fields(self, exclude=None):
+        # Normalised before the field checks, so a form's uniqueness check compares
+        # the code that will be stored (qt-0001 finds the stored QT-0001).
+        self.code = normalize_project_code(self.code)
+        super().clean_fields(exclude=exclude)
+
+    def save(self, *args, **kwargs):
+        # Every entrance goes through here (admin, shell, factories): the code is
+        # stored in its one spelling, and a code that would break the project's URLs
+        # is refused. Writers that bypass save() (bulk_create) use codes.clean_project_code.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "code" in update_fields:
+            self.code = normalize_project_code(self.code)
+            try:
+                validate_project_code(self.code)
+            except ValidationError as error:
+                raise ValidationError({"code": error.error_list}) from None
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

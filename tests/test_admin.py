@@ -341,6 +341,44 @@ def test_changing_a_project_s_state_recomputes_it(office, world, frozen):
     assert (project.colour, project.computed_as_of) == ("", TODAY)
 
 
+# --- Project codes (项目编号) ------------------------------------------------
+
+CODE_MESSAGE = (
+    "项目编号只能包含字母、数字、汉字和连字符“-”、下划线“_”、点“.”，"
+    "须以字母、数字或汉字开头，最长40个字符"
+)
+
+
+def _add_project(office, code):
+    data = form_data(office.get(url(Project, "add")))
+    data.pop("team")  # an empty multiple select sends nothing
+    data.update({"code": code, "name": "新项目"})
+    return office.post(url(Project, "add"), data)
+
+
+def test_adding_a_project_coded_with_a_slash_shows_the_rule_and_saves_nothing(office, world, frozen):
+    before = Project.objects.count()
+    response = _add_project(office, "QT/9001")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["code"] == [CODE_MESSAGE]
+    assert CODE_MESSAGE in response.content.decode()
+    assert Project.objects.count() == before
+
+
+def test_a_project_code_is_stored_in_its_one_spelling(office, world, frozen):
+    response = _add_project(office, " ｑｔ－００２\u200b")
+    assert response.status_code == 302, form_errors(response)
+    assert Project.objects.filter(code="QT-002", name="新项目").exists()
+
+
+def test_a_lower_case_twin_of_a_stored_code_is_refused_as_taken(office, world, frozen):
+    before = Project.objects.count()
+    response = _add_project(office, "qt-001")  # world's project is QT-001
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["code"]
+    assert Project.objects.count() == before
+
+
 # --- Policy, escalation and calendar saves recompute --------------------------
 
 
