@@ -12,7 +12,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Sequence
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from .codes import clean_project_code, normalize_project_code
 
 SHEET_NAME = "三色预警表"
 EARLIEST = date(2000, 1, 1)
@@ -49,7 +52,7 @@ STATE_WORDS = {value: word for word, value in STATES.items()}
 NOT_APPLICABLE_WORDS = {"不适用", "/", "—", "-", "－", "／", "——"}
 NOT_APPLICABLE_WORD = "不适用"
 
-MAX_TEXT = {CODE: 40, NAME: 200, "sector": 50, "lead_department": 100, "responsible_cadre": 150}
+MAX_TEXT = {NAME: 200, "sector": 50, "lead_department": 100, "responsible_cadre": 150}
 MAX_INVESTMENT = Decimal("99999999.99")
 
 _FULL_WIDTH = str.maketrans({"（": "(", "）": ")", "【": "[", "】": "]", "\u3000": " "})
@@ -261,6 +264,17 @@ def parse_investment(value: Any) -> Decimal | None:
     return amount
 
 
+def parse_code(value: Any) -> str | None:
+    """项目编号 in its one spelling (codes.py), so duplicates and updates match the
+    stored code whatever the sheet's width, case or invisible characters."""
+    if is_blank(value) or not normalize_project_code(cell_text(value)):
+        return None  # blank, or nothing but zero-width characters: 不能为空
+    try:
+        return clean_project_code(cell_text(value))
+    except ValidationError as error:
+        raise CellError(str(error.messages[0])) from None
+
+
 def parse_text(value: Any, *, max_length: int | None = None) -> str | None:
     if is_blank(value):
         return None
@@ -334,6 +348,8 @@ def parse_row(
                 values[fieldname] = parse_choice(raw, STATES)
             elif fieldname == "total_investment":
                 values[fieldname] = parse_investment(raw)
+            elif fieldname == CODE:
+                values[fieldname] = parse_code(raw)
             else:
                 values[fieldname] = parse_text(raw, max_length=MAX_TEXT.get(fieldname))
         except CellError as error:

@@ -326,6 +326,8 @@ class _Planner:
             if not row.values.get("name"):
                 self.errors.append(fmt.RowError(row.row, "项目名称", _("新项目须填写项目名称"), ""))
                 return None
+            # bulk_create skips Project.save(): the code is already in its one
+            # spelling and checked, by workbook.parse_code.
             project = Project(code=row.code)
         changed_fields: set[str] = set()
         for fieldname, value in row.values.items():

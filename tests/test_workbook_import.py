@@ -262,6 +262,69 @@ def test_duplicate_codes_in_one_file_are_refused(cadre):
     assert not Project.objects.exists()
 
 
+CODE_MESSAGE = (
+    "项目编号只能包含字母、数字、汉字和连字符“-”、下划线“_”、点“.”，"
+    "须以字母、数字或汉字开头，最长40个字符"
+)
+
+
+def code_and_name(rows):
+    """The smallest sheet the office could send: 项目编号, 项目名称 and nothing else."""
+    return office_workbook(rows, header=["项目编号", "项目名称"], title=None)
+
+
+def test_a_code_that_would_break_the_project_s_url_is_refused_by_row(cadre):
+    result = import_workbook(code_and_name([["QT/9001", "x"]]), today=date(2026, 11, 25), dry_run=False)
+    assert not result.applied
+    assert [str(e) for e in result.errors] == [f"第2行 项目编号：{CODE_MESSAGE}“QT/9001”"]
+    assert not Project.objects.exists()
+
+
+def test_one_bad_code_among_good_rows_means_nothing_is_written(cadre):
+    rows = [row[:] for row in ROWS] + [[3, "QT 0103", "新项目"]]
+    result = import_rows(rows)
+    assert not result.applied
+    assert [(e.row, e.column, e.value) for e in result.errors] == [(5, "项目编号", "QT 0103")]
+    assert not Project.objects.exists()
+
+
+def test_codes_are_compared_in_their_one_spelling(cadre):
+    result = import_workbook(
+        code_and_name([["qt-0001", "甲"], ["QT-0001\u200b", "乙"]]), today=date(2026, 11, 25), dry_run=False
+    )
+    assert result.refusal == "同一文件中项目编号重复：QT-0001（第2、3行）。"
+    assert not Project.objects.exists()
+
+
+def test_a_lower_case_or_full_width_code_updates_the_stored_project(make_project, cadre):
+    stored = make_project("QT-0001", name="旧名")
+    result = import_workbook(
+        code_and_name([["ｑｔ－０００１", "新名"], [" 2025-钱塘-017\ufeff", "钱塘新项目"]]),
+        today=date(2026, 11, 25), dry_run=False,
+    )
+    assert result.applied, result.errors
+    assert [row.code for row in result.updated] == ["QT-0001"]
+    assert [row.code for row in result.created] == ["2025-钱塘-017"]
+    stored.refresh_from_db()
+    assert stored.name == "新名"
+    assert sorted(Project.objects.values_list("code", flat=True)) == ["2025-钱塘-017", "QT-0001"]
+
+
+def test_a_code_of_nothing_but_zero_width_characters_is_blank(cadre):
+    result = import_workbook(code_and_name([["\u200b", "x"]]), today=date(2026, 11, 25), dry_run=False)
+    assert [str(e) for e in result.errors] == ["第2行 项目编号：不能为空“”"]
+
+
+def test_command_refuses_a_bad_code_and_writes_nothing(tmp_path, cadre):
+    path = tmp_path / "slash.xlsx"
+    path.write_bytes(code_and_name([["QT/9001", "x"]]))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="有 1 处错误，未写入任何数据"):
+        call_command("import_workbook", str(path), stdout=out, stderr=io.StringIO())
+    assert f"第2行 项目编号：{CODE_MESSAGE}“QT/9001”" in out.getvalue()
+    assert not Project.objects.exists()
+
+
 def test_more_than_20000_rows_are_refused(monkeypatch):
     monkeypatch.setattr("projects.workbook_import.MAX_ROWS", 3)
     rows = [[n, f"QT-{n}", "项目"] for n in range(5)]
