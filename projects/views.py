@@ -20,6 +20,7 @@ from qiantang.htmx import login_required
 from qiantang_warnings.selectors import local_today
 
 from . import permissions
+from .codes import is_valid_project_code, normalize_project_code
 from .filters import ProjectFilterForm
 from .forms import PROGRESS_KINDS, EscalationForm, MilestoneEditForm, ProgressForm
 from .history import project_history
@@ -77,6 +78,12 @@ def my_projects(request):
 
 
 def _project_or_404(code: str) -> Project:
+    # A hand-typed or pasted URL (qt-0001, a trailing zero-width space) finds the
+    # project by its one spelling; a code the rule refuses cannot be stored, so it is
+    # a 404 without a query (and a NUL byte never reaches the database).
+    code = normalize_project_code(code)
+    if not is_valid_project_code(code):
+        raise Http404
     return get_object_or_404(
         Project.objects.select_related("lead_department", "responsible_cadre"), code=code
     )
@@ -133,6 +140,8 @@ def detail_context(request, project: Project, **extra) -> dict:
 @login_required
 def project_detail(request, code):
     project = _project_or_404(code)
+    if code != project.code:
+        return redirect("project_detail", code=project.code)
     return render(request, DETAIL, detail_context(request, project))
 
 
