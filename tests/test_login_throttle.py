@@ -166,7 +166,9 @@ def test_the_lock_reads_in_english_for_a_user_who_chose_english(role_users, cloc
     assert "Too many failed logins. Please try again in 15 minutes." in response.content.decode()
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback like the suite's other transactional tests: a plain flush re-runs the
+# post_migrate receivers (role groups), which the next serialized test would load again.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_guesses_cannot_all_slip_past_the_count(role_users, settings):
     """Ten guesses at once for one username: only the first five are checked. Without the
     row lock, all ten would read the count before any was recorded."""
