@@ -118,6 +118,19 @@ class Project(models.Model):
     needs_plan = models.BooleanField(_("待排期"), default=False)
     computed_as_of = models.DateField(_("预警计算日期"), null=True, blank=True)
     colour_changed_at = models.DateTimeField(_("预警等级变化时间"), null=True, blank=True)
+    # The colour against the baselines (基准日期) and the approved re-plans: a project
+    # green only because it was re-planned reads so (调整后绿). Written by the recompute.
+    baseline_colour = models.CharField(
+        _("基准预警等级"), max_length=6, choices=Colour.choices, blank=True
+    )
+    replan_count = models.PositiveIntegerField(_("已批准调整计划次数"), default=0)
+
+    # The office's policy: editors may change a planned date without its approval.
+    direct_replan_allowed = models.BooleanField(
+        _("允许直接调整计划"),
+        default=False,
+        help_text=_("勾选后，有编辑权限的人员可直接修改本项目节点的计划完成日期，无需投资管理科审核"),
+    )
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -127,7 +140,7 @@ class Project(models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             "colour", "reasons", "needs_plan", "computed_as_of", "colour_changed_at",
-            "created_at", "updated_at",
+            "baseline_colour", "replan_count", "created_at", "updated_at",
         ]
     )
 
@@ -156,7 +169,11 @@ class Project(models.Model):
                 validate_project_code(self.code)
             except ValidationError as error:
                 raise ValidationError({"code": error.error_list}) from None
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if adding:
+            # Every catalogue type is a milestone of every project, filled in or not.
+            create_missing_milestones(Project, MilestoneType, Milestone, project_ids=[self.pk])
 
     @property
     def is_active(self) -> bool:
@@ -207,6 +224,11 @@ class MilestoneType(models.Model):
         blank=True,
         help_text=_("留空则沿用全局预警规则"),
     )
+    direct_replan_allowed = models.BooleanField(
+        _("允许直接调整计划"),
+        default=False,
+        help_text=_("勾选后，有编辑权限的人员可直接修改此类节点的计划完成日期，无需投资管理科审核"),
+    )
 
     class Meta:
         verbose_name = _("节点类型")
@@ -215,6 +237,47 @@ class MilestoneType(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            # A type added to the catalogue applies to every project at once (the admin
+            # then recomputes them all; beat would within 15 minutes).
+            create_missing_milestones(Project, MilestoneType, Milestone, type_ids=[self.pk])
+
+
+def create_missing_milestones(
+    project_model, type_model, milestone_model, *, project_ids=None, type_ids=None
+) -> int:
+    """Create a blank milestone for every (project, type) pair without one; returns how many.
+
+    The warning rules already count a type without a row as a blank milestone, so this is
+    not what makes a colour right: it gives every project's page a row of every type to
+    fill in. Takes the model classes so that the data migration can pass its own."""
+    projects = project_model.objects.all()
+    if project_ids is not None:
+        projects = projects.filter(pk__in=project_ids)
+    types = type_model.objects.all()
+    if type_ids is not None:
+        types = types.filter(pk__in=type_ids)
+    type_pks = list(types.values_list("pk", flat=True))
+    if not type_pks:
+        return 0
+    existing = set(
+        milestone_model.objects.filter(project__in=projects, milestone_type_id__in=type_pks)
+        .values_list("project_id", "milestone_type_id")
+    )
+    missing = [
+        milestone_model(project_id=project_pk, milestone_type_id=type_pk)
+        for project_pk in projects.values_list("pk", flat=True).iterator(chunk_size=2000)
+        for type_pk in type_pks
+        if (project_pk, type_pk) not in existing
+    ]
+    # ignore_conflicts: a row made meanwhile by an editor is the row; the unique
+    # constraint (one_milestone_per_type) keeps it one.
+    milestone_model.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
+    return len(missing)
 
 
 class Milestone(models.Model):
@@ -358,3 +421,80 @@ class LoginFailure(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReplanProposal(models.Model):
+    """A proposed new planned date (调整计划申请), decided by the office.
+
+    Until the office approves it, the milestone keeps its plan and its colour; an
+    approval re-plans the milestone (a MilestoneReplan, baseline untouched).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("项目节点"), on_delete=models.CASCADE,
+        related_name="replan_proposals",
+    )
+    # The plan the proposal would replace, as it stood when proposed (and, once
+    # approved, the plan actually replaced), so a decided proposal reads old → new.
+    previous_planned_date = models.DateField(_("原计划完成日期"), null=True, blank=True)
+    proposed_planned_date = models.DateField(
+        _("申请计划完成日期"), validators=[validate_date_in_range]
+    )
+    reason = models.TextField(_("调整原因"))
+    document_number = models.CharField(_("文号"), max_length=100, blank=True)
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    state = models.CharField(
+        _("审核状态"), max_length=10, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_comment = models.TextField(_("审核意见"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("调整计划申请")
+        verbose_name_plural = _("调整计划申请")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone"],
+                condition=models.Q(state="pending"),
+                name="one_pending_replan_proposal_per_milestone",
+                violation_error_message=_("该节点已有待审核的调整计划申请"),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(state="pending", decided_by__isnull=True, decided_at__isnull=True)
+                    | (
+                        models.Q(state__in=["approved", "rejected"])
+                        & models.Q(decided_by__isnull=False, decided_at__isnull=False)
+                    )
+                ),
+                name="replan_proposal_decided_with_who_and_when",
+                violation_error_message=_("已审核的申请须记录审核人和审核时间"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.milestone}: → {self.proposed_planned_date} ({self.get_state_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
+
+    def clean(self):
+        if not (self.reason or "").strip():
+            raise ValidationError({"reason": _("请填写调整原因")})
