@@ -2,7 +2,8 @@
 
 项目干部 cadre: the projects they are responsible for or on the team of.
 部门联络员 liaison: the milestones their department owns, on any project.
-投资管理科 office (and superusers): everything. 领导 leader: reads, may escalate (督办).
+投资管理科 office (and superusers): everything, and alone decides re-plans (调整计划).
+领导 leader: reads (re-plan proposals too), may escalate (督办).
 Everyone signed in reads everything. Views scope their writes with these
 querysets, so a forbidden edit is refused before anything is read for writing.
 """
@@ -102,4 +103,20 @@ def editable_milestone_ids(user, project: Project) -> set[int]:
 
 def can_escalate(user) -> bool:
     """督办: leaders and the office."""
+    return is_office(user) or is_leader(user)
+
+
+def can_propose_replan(user, milestone: Milestone) -> bool:
+    """申请调整计划: whoever may edit the milestone today (its cadres, its department's
+    liaisons, the office)."""
+    return can_edit_milestone(user, milestone)
+
+
+def can_decide_replan(user) -> bool:
+    """Approving or rejecting a re-plan: the office only."""
+    return is_office(user)
+
+
+def can_read_replan_queue(user) -> bool:
+    """The queue of proposals: the office, and leaders (read only)."""
     return is_office(user) or is_leader(user)
