@@ -3,6 +3,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -77,10 +78,31 @@ class MilestoneForm(forms.ModelForm):
         )
 
 
+class MilestoneInlineFormSet(BaseInlineFormSet):
+    def save_new(self, form, commit=True):
+        # A new project already has a blank milestone of every type (Project.save()):
+        # a milestone entered on the add page fills that one in instead of a second row.
+        milestone = form.save(commit=False)
+        milestone.project = self.instance
+        blank = Milestone.objects.filter(
+            project=self.instance, milestone_type=milestone.milestone_type
+        ).values_list("pk", flat=True).first()
+        if blank is not None:
+            milestone.pk = blank
+            milestone._state.adding = False
+        if commit:
+            milestone.save()
+            form.save_m2m()
+        return milestone
+
+
 class MilestoneInline(admin.TabularInline):
     model = Milestone
     form = MilestoneForm
+    formset = MilestoneInlineFormSet
     extra = 0
+    # A project has a milestone of every type; clearing its dates is the way to empty one.
+    can_delete = False
     fields = [
         "milestone_type", "planned_date", "replan_reason", "actual_date", "not_applicable",
         "owner_department", "baseline_date",

@@ -24,7 +24,9 @@ from qiantang_warnings.models import Escalation
 from qiantang_warnings.recompute import recompute_all
 
 from .codes import clean_project_code
-from .models import Department, Milestone, MilestoneReplan, MilestoneType, Project
+from .models import (
+    Department, Milestone, MilestoneReplan, MilestoneType, Project, create_missing_milestones,
+)
 from .roles import CADRE, LEADER, LIAISON, OFFICE, ROLE_NAMES, ensure_role_groups
 
 DEFAULT_PROJECTS = 260
@@ -658,6 +660,8 @@ def _write_projects(plans, departments, users, today) -> dict:
         ],
         batch_size=1000,
     )
+    # Types a plan leaves out get their blank milestone, as Project.save() would give them.
+    create_missing_milestones(Project, MilestoneType, Milestone, project_ids=[p.id for p in projects])
     plan_milestones = [(m, plan) for plan in plans for m in plan.milestones]
     replans = MilestoneReplan.objects.bulk_create(
         [

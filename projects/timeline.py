@@ -81,12 +81,13 @@ class _Context:
             )
             for m in milestones
         ]
-        results = rules.evaluate_milestones(
-            facts, policy=self.context.policy, today=self.today, calendar=self.context.calendar
-        )
+        # Every catalogue type counts, stored or not (a project's page lists its stored
+        # milestones; Milestone.objects.create_missing keeps one per type).
+        results = {r.code: r for r in self.context.evaluate_milestones(facts, today=self.today)}
         return [
             TimelineRow(m, r.status, r.due_date, r.due_derived, r.colour, r.days_late)
-            for m, r in zip(milestones, results)
+            for m in milestones
+            for r in [results[m.milestone_type.code]]
         ]
 
 

@@ -86,10 +86,7 @@ class _MilestoneColours:
             )
             for m in milestones
         ]
-        results = rules.evaluate_milestones(
-            facts, policy=self.context.policy, today=project.computed_as_of,
-            calendar=self.context.calendar,
-        )
+        results = self.context.evaluate_milestones(facts, today=project.computed_as_of)
         return {r.code: r.colour for r in results if r.colour}
 
 
@@ -158,14 +155,16 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
             cell.border = border
             if isinstance(key, tuple):
                 name, which = key
+                # No stored row is a blank milestone: no dates, but coloured by the rules.
                 milestone = by_name.get(name)
-                if milestone is None:
-                    continue
-                if milestone.not_applicable:
+                if milestone is not None and milestone.not_applicable:
                     cell.value = fmt.NOT_APPLICABLE_WORD
                     cell.alignment = Alignment(horizontal="center")
                     continue
-                day = milestone.planned_date if which == fmt.PLANNED else milestone.actual_date
+                if milestone is None:
+                    day = None
+                else:
+                    day = milestone.planned_date if which == fmt.PLANNED else milestone.actual_date
                 if day is not None:
                     cell.value = day
                     cell.number_format = DATE_FORMAT

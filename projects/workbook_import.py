@@ -38,7 +38,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from qiantang_warnings.recompute import recompute_projects
 
 from . import workbook as fmt
-from .models import Department, Milestone, MilestoneReplan, MilestoneType, Project
+from .models import (
+    Department, Milestone, MilestoneReplan, MilestoneType, Project, create_missing_milestones,
+)
 from .selectors import display_name
 from .roles import CADRE
 
@@ -463,6 +465,12 @@ class _Planner:
                 **history,
             )
         bulk_create_with_history(self.create_milestones, Milestone, batch_size=1000, **history)
+        if self.create_projects:
+            # The bulk write skips Project.save(): the types the sheet left blank get their
+            # blank milestone here, as a project made any other way has.
+            create_missing_milestones(
+                Project, MilestoneType, Milestone, project_ids=[p.id for p in self.create_projects]
+            )
         if self.update_milestones:
             for milestone in self.update_milestones:
                 milestone.updated_at = now

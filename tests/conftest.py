@@ -84,9 +84,12 @@ def make_project(db, catalogue):
 
     def factory(code="QT-001", *, milestones=None, **fields):
         fields.setdefault("name", f"测试项目{code}")
-        project = Project.objects.create(code=code, **fields)
+        project = Project.objects.create(code=code, **fields)  # with a blank milestone per type
         for type_code, values in (milestones or {}).items():
-            Milestone.objects.create(project=project, milestone_type=catalogue[type_code], **values)
+            milestone = Milestone.objects.get(project=project, milestone_type=catalogue[type_code])
+            for name, value in values.items():
+                setattr(milestone, name, value)
+            milestone.save()
         return project
 
     return factory

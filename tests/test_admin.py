@@ -81,6 +81,12 @@ def world(make_project, catalogue, role_users):
         project=project, kind="progress", text="主体结构已封顶。", author=role_users["cadre1"]
     )
     LoginFailure.objects.create(username="cadre2", ip_address="127.0.0.1", at=timezone.now())
+    from projects.models import ReplanProposal
+
+    ReplanProposal.objects.create(
+        milestone=milestone, previous_planned_date=TODAY + 40 * D, proposed_planned_date=TODAY + 70 * D,
+        reason="土地指标延后下达", document_number="钱发改〔2026〕12号", proposer=role_users["cadre1"],
+    )
     return {"project": project, "milestone": milestone, "department": bureau}
 
 
@@ -181,6 +187,7 @@ def test_every_add_page_loads_or_is_refused_by_design(office, world, frozen, mod
         "warnings.DigestDelivery",  # written only by the sender
         "projects.ProgressEntry",  # written from the project page
         "projects.LoginFailure",  # written by the sign-in throttle
+        "projects.ReplanProposal",  # proposed from the project page, decided in /replans/
     }
     response = office.get(url(model, "add"))
     assert response.status_code == (403 if model._meta.label in by_design else 200)
@@ -311,22 +318,43 @@ def test_saving_a_milestone_in_the_project_page_recomputes_the_project(office, w
     )
 
 
-def test_adding_a_milestone_in_the_project_page(office, world, catalogue, frozen):
+def test_filling_in_a_blank_milestone_in_the_project_page(office, world, catalogue, frozen):
     project = world["project"]
     page = office.get(url(Project, "change", project.pk))
     data = form_data(page)
     prefix = inline_prefix(page, Milestone)
     total = int(data[f"{prefix}-TOTAL_FORMS"])
-    data[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
-    data.update({
-        f"{prefix}-{total}-milestone_type": str(catalogue["land_listing"].pk),
-        f"{prefix}-{total}-planned_date": (TODAY - D).isoformat(),
-        f"{prefix}-{total}-project": str(project.pk),
-    })
+    # Every catalogue type is already a (blank) row of the project's inline.
+    assert total == len(catalogue)
+    index = next(
+        i for i in range(total)
+        if data[f"{prefix}-{i}-milestone_type"] == str(catalogue["land_listing"].pk)
+    )
+    data[f"{prefix}-{index}-planned_date"] = (TODAY - D).isoformat()
     response = office.post(url(Project, "change", project.pk), data)
     assert response.status_code == 302, form_errors(response)
-    added = Milestone.objects.get(project=project, milestone_type=catalogue["land_listing"])
-    assert added.baseline_date == TODAY - D
+    filled = Milestone.objects.get(project=project, milestone_type=catalogue["land_listing"])
+    assert filled.baseline_date == TODAY - D
+    assert colour(project) == "red"
+
+
+def test_adding_a_project_with_a_milestone_fills_in_its_blank_row(office, catalogue, frozen):
+    page = office.get(url(Project, "add"))
+    data = form_data(page)
+    data.pop("team", None)  # an empty multiple choice is sent as no value at all
+    prefix = inline_prefix(page, Milestone)
+    data.update({
+        "code": "QT-ADMIN-1", "name": "后台新建项目", "state": "active",
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-0-milestone_type": str(catalogue["approval"].pk),
+        f"{prefix}-0-planned_date": (TODAY - 3 * D).isoformat(),
+    })
+    response = office.post(url(Project, "add"), data)
+    assert response.status_code == 302, form_errors(response)
+    project = Project.objects.get(code="QT-ADMIN-1")
+    assert project.milestones.count() == len(catalogue)
+    approval = project.milestones.get(milestone_type=catalogue["approval"])
+    assert (approval.planned_date, approval.baseline_date) == (TODAY - 3 * D, TODAY - 3 * D)
     assert colour(project) == "red"
 
 

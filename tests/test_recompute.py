@@ -50,7 +50,9 @@ def changes(project):
 
 
 def test_stores_colour_reasons_needs_plan_and_as_of(make_project, today):
-    late = make_project("QT-RED", milestones={"signing": {"planned_date": today - 3 * D}})
+    late = make_project("QT-RED", milestones={
+        "approval": {"actual_date": today - 60 * D}, "signing": {"planned_date": today - 3 * D},
+    })
     unplanned = make_project("QT-PLAN", milestones={"approval": {}, "signing": {}})
     derived = make_project(
         "QT-STD",
@@ -632,7 +634,7 @@ def test_a_recompute_after_a_change_made_while_locked_sees_the_change(
     """The second recompute reads milestones only after it holds the locks."""
     assert connection.vendor == "postgresql", "this test needs PostgreSQL (DATABASE_URL)"
     project = make_project(milestones={"signing": {"planned_date": today + 60 * D}})
-    milestone = Milestone.objects.get(project=project)
+    milestone = Milestone.objects.get(project=project, milestone_type__code="signing")
 
     def first():
         return recompute_all(today=today, now=at(today, 9))

@@ -761,3 +761,62 @@ def test_a_milestone_done_after_the_as_of_day_was_still_pending_then():
     assert after.colour == "green"
     assert [m.status for m in after.milestones] == ["done", "pending"]
     assert after.milestones[1].due_date == date(2026, 6, 18)
+
+
+# --- The whole catalogue counts (a type without a stored milestone is a blank one) ------
+
+FULL_CATALOGUE = tuple(ms(code) for code in CATALOGUE)
+
+CATALOGUE_CASES = [
+    pytest.param([ms("approval", actual_date=D("2024-02-03"))], id="signing-never-entered-is-due-by-standard-days"),
+    pytest.param([ms("signing", planned_date=day(40))], id="approval-never-entered-is-unscheduled-needs-plan"),
+    pytest.param([], id="nothing-entered-at-all"),
+    pytest.param(
+        [ms("approval", actual_date=day(-60)), ms("signing", actual_date=day(-20)),
+         ms("land_listing", not_applicable=True)],
+        id="land-transfer-never-entered-follows-the-last-applicable-done-milestone",
+    ),
+    pytest.param(
+        [ms(code, actual_date=day(-400)) for code in CATALOGUE if code != "production"],
+        id="production-never-entered-after-everything-else-was-done",
+    ),
+]
+
+
+@pytest.mark.parametrize("stored", CATALOGUE_CASES)
+def test_a_missing_milestone_gives_the_same_result_as_a_blank_one(stored):
+    codes = {facts.code for facts in stored}
+    with_blank_rows = [*stored, *(blank for blank in FULL_CATALOGUE if blank.code not in codes)]
+    missing = evaluate_project(
+        state="active", milestones=stored, policy=DEFAULTS, today=T, catalogue=FULL_CATALOGUE
+    )
+    blank = evaluate_project(state="active", milestones=with_blank_rows, policy=DEFAULTS, today=T)
+    assert missing == blank
+    assert [m.code for m in missing.milestones] == list(CATALOGUE)
+
+
+def test_signing_left_blank_after_approval_is_red_not_green():
+    # The office's workbook left both 项目签约 cells blank; 过会 was done on 2024-02-03.
+    result = evaluate_project(
+        state="active", milestones=[ms("approval", actual_date=D("2024-02-03"))],
+        policy=DEFAULTS, today=T, catalogue=FULL_CATALOGUE,
+    )
+    overdue = (T - D("2024-03-04")).days  # due 30 days after 过会 (2024 is a leap year)
+    assert result.colour == RED
+    assert texts(result)[0] == f"项目签约逾期{overdue}天"
+    # Without the catalogue the rules see only what was stored: green with no reason.
+    blind = evaluate_project(
+        state="active", milestones=[ms("approval", actual_date=D("2024-02-03"))],
+        policy=DEFAULTS, today=T,
+    )
+    assert (blind.colour, blind.reasons) == (GREEN, ())
+
+
+def test_a_stored_milestone_wins_over_the_catalogue_s_blank_one():
+    stored = [ms("approval", actual_date=day(-10)), ms("signing", not_applicable=True)]
+    result = evaluate_milestones(stored, policy=DEFAULTS, today=T, catalogue=FULL_CATALOGUE)
+    by_code = {m.code: m for m in result}
+    assert len(result) == len(CATALOGUE)
+    assert by_code["signing"].status == NOT_APPLICABLE
+    # 土地挂牌 follows 过会 (签约 does not apply): due 90 days after it, 80 days left.
+    assert (by_code["land_listing"].status, by_code["land_listing"].due_date) == (PENDING, day(80))

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from projects.models import Department, Project
+from projects.models import Department, MilestoneType, Project
 from qiantang_warnings.models import Escalation
 from qiantang_warnings.recompute import recompute_all
 
@@ -150,7 +150,10 @@ def test_project_page_shows_header_timeline_and_reasons(client, role_users, proj
     page = response.content.decode()
     assert 'id="project-colour"' in page and 'data-colour="red"' in page
     assert "项目签约逾期5天" in page
-    assert re.findall(r'data-milestone="([^"]+)"', page) == ["approval", "signing", "construction_permit"]
+    # Every catalogue type, in order, whether the office filled it in or not.
+    assert re.findall(r'data-milestone="([^"]+)"', page) == [
+        mt.code for mt in MilestoneType.objects.order_by("order")
+    ]
     assert (today - timedelta(days=5)).isoformat() in page
     assert "规划资源钱塘分局" in page
 
@@ -174,13 +177,15 @@ def test_project_page_query_count(client, role_users, projects, django_assert_ma
         assert client.get(reverse("project_detail", kwargs={"code": "QT-RED"})).status_code == 200
 
 
-def test_a_paused_project_without_milestones_shows_its_state_instead_of_a_colour(client, role_users, make_project, today):
+def test_a_paused_project_with_nothing_filled_in_shows_its_state_instead_of_a_colour(client, role_users, make_project, today):
     make_project("QT-PAUSED", name="暂缓项目", state="paused")
     recompute_all(today=today)
     client.force_login(role_users["leader"])
     page = client.get(reverse("project_detail", kwargs={"code": "QT-PAUSED"})).content.decode()
     assert 'data-colour="none"' in page and '<span class="badge big none">暂缓</span>' in page
-    assert "该项目还没有节点。" in page
+    # Its blank milestones are listed, uncoloured: a paused project has no colour.
+    row_colours = re.findall(r'data-milestone="[^"]+" data-colour="([^"]+)"', page)
+    assert row_colours == ["none"] * MilestoneType.objects.count()
 
 
 def test_the_project_page_renders_in_english_too(client, role_users, projects):

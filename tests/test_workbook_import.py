@@ -116,6 +116,9 @@ def test_import_creates_projects_milestones_accounts_and_colours(cadre, today):
         "过会": (date(2026, 3, 1), date(2026, 3, 5), date(2026, 3, 1), False),
         "项目签约": (date(2026, 4, 1), date(2026, 4, 20), date(2026, 4, 1), False),
         "土地挂牌": (date(2026, 12, 1), None, date(2026, 12, 1), False),
+        # The types the sheet left blank are blank milestones, not absent ones.
+        **{name: (None, None, None, False) for name in
+           ["土地出让", "工程规划许可", "施工许可", "开工", "竣工验收", "投产"]},
     }
     # Colours are recomputed at once, not at the next beat.
     assert (chip.colour, chip.computed_as_of) == ("yellow", today)

@@ -259,13 +259,12 @@ def _milestone_rows(projects: dict[int, ProjectRow], today: date, department_nam
 
     by_code = {row["code"]: row for row in types.values()}
     result = []
-    for project_id, milestone_facts in facts.items():
-        for evaluated in rules.evaluate_milestones(
-            milestone_facts, policy=context.policy, today=today, calendar=context.calendar
-        ):
+    # Every project, with or without stored milestones: a type with no row is a blank one.
+    for project_id in projects:
+        for evaluated in context.evaluate_milestones(facts.get(project_id, ()), today=today):
             if evaluated.status != rules.PENDING:
                 continue
-            owner_id = owners[(project_id, evaluated.code)]
+            owner_id = owners.get((project_id, evaluated.code))
             type_row = by_code[evaluated.code]
             result.append(
                 MilestoneRow(

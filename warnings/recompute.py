@@ -114,13 +114,11 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
         changed: list[Project] = []
         status_changes: list[StatusChange] = []
         for project_id, (_id, state, colour, reasons, needs_plan, as_of) in current.items():
-            result = rules.evaluate_project(
+            result = context.evaluate_project(
                 state=state,
                 milestones=milestones.get(project_id, ()),
-                policy=context.policy,
                 today=today,
                 escalations=escalations.get(project_id, ()),
-                calendar=context.calendar,
             )
             new_colour = _stored(result.colour)
             new_reasons = result.reason_dicts

@@ -154,16 +154,41 @@ def _pending_colour(
     return colour, overdue, Reason(colour, OVERDUE, overdue, facts.code, facts.name, facts.order)
 
 
+def blank_milestone(
+    *, code: str, name: str, order: int, standard_days: int | None = None,
+    policy: Policy | None = None,
+) -> MilestoneFacts:
+    """A catalogue type with nothing filled in: no plan, not done, applicable."""
+    return MilestoneFacts(code, name, order, standard_days, policy=policy)
+
+
+def complete_with_catalogue(
+    milestones: Sequence[MilestoneFacts], catalogue: Sequence[MilestoneFacts]
+) -> list[MilestoneFacts]:
+    """Every type of the catalogue exactly once: the stored milestone where there is one,
+    the catalogue's blank milestone where there is none.
+
+    A type nobody filled in is not absent: it is pending, and due by its standard days
+    after the previous applicable milestone, or unscheduled. Leaving it out would let a
+    signing never entered hide a red (signing due 30 days after approval)."""
+    stored = {facts.code for facts in milestones}
+    return [*milestones, *(blank for blank in catalogue if blank.code not in stored)]
+
+
 def evaluate_milestones(
     milestones: Sequence[MilestoneFacts],
     *,
     policy: Policy,
     today: date,
     calendar: WorkingDayCalendar | None = None,
+    catalogue: Sequence[MilestoneFacts] = (),
 ) -> tuple[MilestoneResult, ...]:
-    """Due date and colour of each milestone, in catalogue order."""
+    """Due date and colour of each milestone, in catalogue order; with `catalogue`,
+    of every catalogue type (see complete_with_catalogue)."""
     results = []
     previous_actual: date | None = None  # of the previous applicable milestone
+    if catalogue:
+        milestones = complete_with_catalogue(milestones, catalogue)
     for facts in sorted(milestones, key=lambda m: m.order):
         effective = facts.policy or policy
         days = _calendar_for(effective, calendar)
@@ -207,9 +232,13 @@ def evaluate_project(
     today: date,
     escalations: Sequence[EscalationFacts] = (),
     calendar: WorkingDayCalendar | None = None,
+    catalogue: Sequence[MilestoneFacts] = (),
 ) -> ProjectResult:
-    """Apply the warning rules to one project as of `today`."""
-    results = evaluate_milestones(milestones, policy=policy, today=today, calendar=calendar)
+    """Apply the warning rules to one project as of `today`. `catalogue` (blank facts of
+    every milestone type) makes a type without a stored milestone count as a blank one."""
+    results = evaluate_milestones(
+        milestones, policy=policy, today=today, calendar=calendar, catalogue=catalogue
+    )
     if state != ACTIVE:
         return ProjectResult(colour=None, milestones=results)
 

@@ -1,8 +1,10 @@
 """Reads that feed the rules: policy, per-type overrides and the calendar."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -74,6 +76,36 @@ class RulesContext:
     types: dict[int, dict]  # MilestoneType rows (MILESTONE_TYPE_FIELDS) by id
     type_policies: dict[int, rules.Policy | None]
     calendar: WorkingCalendar | None
+
+    @cached_property
+    def catalogue(self) -> tuple[rules.MilestoneFacts, ...]:
+        """A blank milestone of every type: what a project has where it has no row."""
+        return tuple(
+            rules.blank_milestone(
+                code=row["code"], name=row["name"], order=row["order"],
+                standard_days=row["standard_days"], policy=self.type_policies[type_id],
+            )
+            for type_id, row in sorted(self.types.items(), key=lambda item: item[1]["order"])
+        )
+
+    def evaluate_milestones(
+        self, milestones: Sequence[rules.MilestoneFacts], *, today: date
+    ) -> tuple[rules.MilestoneResult, ...]:
+        """Every catalogue type's due date and colour (the rules, with this context)."""
+        return rules.evaluate_milestones(
+            milestones, policy=self.policy, today=today, calendar=self.calendar,
+            catalogue=self.catalogue,
+        )
+
+    def evaluate_project(
+        self, *, state: str, milestones: Sequence[rules.MilestoneFacts], today: date,
+        escalations: Sequence[rules.EscalationFacts] = (),
+    ) -> rules.ProjectResult:
+        """The project's colour and reasons against the whole catalogue (the rules)."""
+        return rules.evaluate_project(
+            state=state, milestones=milestones, policy=self.policy, today=today,
+            escalations=escalations, calendar=self.calendar, catalogue=self.catalogue,
+        )
 
     def milestone_facts(
         self, type_id: int, *, planned_date, actual_date, not_applicable: bool
