@@ -13,6 +13,7 @@ from qiantang_warnings.selectors import local_today
 
 from .models import (
     Department, LoginFailure, Milestone, MilestoneReplan, MilestoneType, ProgressEntry, Project,
+    ReplanProposal,
 )
 from .selectors import display_name
 from .services import record_milestone_change, stored_planned_date
@@ -144,7 +145,9 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
         "total_investment",
     ]
     list_display_links = ["code", "name"]
-    list_filter = ["colour", "state", "level", "needs_plan", "sector", "lead_department"]
+    list_filter = [
+        "colour", "state", "level", "needs_plan", "sector", "lead_department", "direct_replan_allowed",
+    ]
     search_fields = [
         "code", "name", "sector", "responsible_cadre__username",
         "responsible_cadre__first_name", "responsible_cadre__last_name",
@@ -162,6 +165,7 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
         (None, {"fields": ["code", "name", "sector", "level", "total_investment", "state"]}),
         (_("责任"), {"fields": ["lead_department", "responsible_cadre", "team"]}),
         (_("进展"), {"fields": ["progress_note", "open_problems"]}),
+        (_("调整计划"), {"fields": ["direct_replan_allowed"]}),
         (
             _("预警（由系统计算）"),
             {"fields": ["colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at"]},
@@ -215,10 +219,10 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
 class MilestoneTypeAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     list_display = [
         "order", "code", "name", "standard_days", "yellow_before_days",
-        "yellow_window_disabled", "red_after_days", "count_working_days",
+        "yellow_window_disabled", "red_after_days", "count_working_days", "direct_replan_allowed",
     ]
     list_display_links = ["code", "name"]
-    list_filter = ["yellow_window_disabled", "count_working_days"]
+    list_filter = ["yellow_window_disabled", "count_working_days", "direct_replan_allowed"]
     search_fields = ["code", "name"]
 
     def affected_project_ids(self, obj):
@@ -310,4 +314,30 @@ class LoginFailureAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReplanProposal)
+class ReplanProposalAdmin(admin.ModelAdmin):
+    """调整计划申请, read only: proposed from the project page, decided in the queue
+    (/replans/), where the decision re-plans the milestone and recomputes the project."""
+
+    list_display = [
+        "milestone", "previous_planned_date", "proposed_planned_date", "state", "proposer",
+        "created_at", "decided_by", "decided_at",
+    ]
+    list_filter = ["state", "created_at", "decided_at"]
+    search_fields = [
+        "milestone__project__code", "milestone__project__name", "reason", "document_number",
+    ]
+    list_select_related = ["milestone__project", "milestone__milestone_type", "proposer", "decided_by"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -20,3 +20,8 @@ class ProjectsConfig(AppConfig):
         from .workbook_views import remember_import_permission
 
         user_logged_in.connect(remember_import_permission, dispatch_uid="workbook-import-nav")
+
+        # The nav's re-plan queue link (调整计划审核), decided the same way.
+        from .replan_views import remember_replan_queue_access
+
+        user_logged_in.connect(remember_replan_queue_access, dispatch_uid="replan-queue-nav")

@@ -190,3 +190,34 @@ class ThrottledPasswordChangeForm(SignInThrottleMixin, PasswordChangeForm):
         if not self.throttled_check(self.user.get_username(), None, password_is_right):
             raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
         return old_password
+
+
+# --- Re-plans (调整计划申请): proposed by editors, decided by the office ----------------------
+
+
+class ReplanProposalForm(forms.Form):
+    """申请调整计划 from the project page; propose_replan makes the other refusals."""
+
+    proposed_planned_date = forms.DateField(
+        label=_("申请计划完成日期"), widget=date_input(),
+        validators=[validate_date_in_range],
+        error_messages={**DATE_ERRORS, "required": _("请填写申请的计划完成日期")},
+    )
+    reason = forms.CharField(
+        label=_("调整原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写调整原因")},
+    )
+    document_number = forms.CharField(
+        label=_("文号"), required=False, max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("如有批复文件，填写文号")}),
+    )
+
+
+class ReplanDecisionForm(forms.Form):
+    """The office's comment on an approval (optional) or a rejection (required by the service)."""
+
+    comment = forms.CharField(
+        label=_("审核意见"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _("审核意见不能超过%(limit_value)d字")},
+    )

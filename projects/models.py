@@ -495,6 +495,20 @@ class ReplanProposal(models.Model):
     def is_pending(self) -> bool:
         return self.state == self.State.PENDING
 
+    @property
+    def replaced_planned_date(self) -> date | None:
+        """The plan the proposed date replaces: the milestone's plan now while pending,
+        the plan it had when decided afterwards."""
+        return self.milestone.planned_date if self.is_pending else self.previous_planned_date
+
+    @property
+    def days_moved(self) -> int | None:
+        """Days the proposal moves the plan: positive later (推迟), negative earlier (提前)."""
+        replaced = self.replaced_planned_date
+        if replaced is None or self.proposed_planned_date is None:
+            return None
+        return (self.proposed_planned_date - replaced).days
+
     def clean(self):
         if not (self.reason or "").strip():
             raise ValidationError({"reason": _("请填写调整原因")})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import replan_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,4 +19,7 @@ urlpatterns = [
     ),
     path("projects/<str:code>/notes/<slug:kind>/", views.progress_edit, name="progress_edit"),
     path("projects/<str:code>/escalations/", views.escalation_create, name="escalation_create"),
+    path("replans/", replan_views.replan_queue, name="replan_queue"),
+    path("replans/<int:pk>/approve/", replan_views.replan_approve, name="replan_approve"),
+    path("replans/<int:pk>/reject/", replan_views.replan_reject, name="replan_reject"),
 ]

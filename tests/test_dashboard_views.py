@@ -334,8 +334,8 @@ def bulk_portfolio(n, today):
 
 
 # Session, user, three filter choice lists, fingerprint, headline, trend, three breakdowns,
-# one list per colour.
-FULL_PAGE_QUERIES = 13
+# one list per colour, and the navigation's count of pending re-plans (leaders see it).
+FULL_PAGE_QUERIES = 14
 # The same without the department and cadre choices (the form still lists the sectors).
 PARTIAL_QUERIES = 11
 # Session, user, the sectors, the fingerprint.

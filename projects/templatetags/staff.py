@@ -12,3 +12,15 @@ def person(user) -> str:
     if user is None:
         return "—"
     return display_name(user)
+
+
+@register.simple_tag(takes_context=True)
+def replan_nav_count(context):
+    """The navigation's count of pending re-plan proposals, or None for users who do not
+    see the queue's link (no query for them). A page that already counted passes
+    `replan_count` in its context."""
+    if "replan_count" in context:
+        return context["replan_count"]
+    from projects.replan_views import replan_nav_count as count
+
+    return count(context.get("request"))
