@@ -117,17 +117,15 @@ def _proposal_or_404(pk: int) -> ReplanProposal:
 
 
 def _row(request, proposal, **context) -> HttpResponse:
-    """The proposal's row for HTMX, with the navigation's count out of band."""
+    """The proposal's row for HTMX, with the navigation's and the heading's counts out of band."""
     html = render_to_string(
         f"{QUEUE}#proposal-row",
         {"proposal": proposal, "can_decide": True, "form": None, "errors": None, **context},
         request=request,
     )
-    html += render_to_string(
-        "base.html#replan-nav",
-        {"replan_count": pending_count(), "oob": True, "nav_current": True},
-        request=request,
-    )
+    counts = {"replan_count": pending_count(), "oob": True, "nav_current": True}
+    html += render_to_string("base.html#replan-nav", counts, request=request)
+    html += render_to_string(f"{QUEUE}#pending-count", counts, request=request)
     return HttpResponse(html)
 
 

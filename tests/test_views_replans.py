@@ -337,3 +337,10 @@ def test_the_queue_query_count_is_flat_in_the_number_of_proposals(
     with django_assert_max_num_queries(5):
         html = client.get(QUEUE).content.decode()
     assert html.count('data-state="pending"') == 22 and html.count('data-state="approved"') == 11
+
+
+def test_the_heading_s_count_is_swapped_too(client, role_users, proposal):
+    client = signed_in(client, role_users, "office")
+    assert '<span id="pending-count">1 条待审核</span>' in client.get(QUEUE).content.decode()
+    html = client.post(approve_url(proposal), {"comment": ""}, **HTMX).content.decode()
+    assert '<span id="pending-count" hx-swap-oob="true">0 条待审核</span>' in html
