@@ -674,3 +674,45 @@ def test_the_moment_of_a_change_is_read_while_holding_the_locks(make_project, to
     monkeypatch.setattr(recompute.timezone, "now", now)
     assert recompute_all(today=today).status_changes == 1
     assert seen == [1]
+
+
+# --- The baseline colour and the re-plan count ----------------------------------------
+
+
+def test_a_re_planned_red_is_green_now_and_red_against_its_baseline(make_project, today):
+    from projects.models import MilestoneReplan
+
+    project = make_project("QT-REPLAN", milestones={
+        "approval": {"actual_date": today - 60 * D},
+        # First planned 5 days ago (the baseline), then moved 40 days out.
+        "signing": {"planned_date": today + 40 * D, "baseline_date": today - 5 * D},
+    })
+    signing = project.milestones.get(milestone_type__code="signing")
+    MilestoneReplan.objects.create(
+        milestone=signing, old_planned_date=today - 5 * D, new_planned_date=today + 40 * D,
+        reason="土地指标调整",
+    )
+    steady = make_project("QT-STEADY", milestones={
+        "approval": {"actual_date": today - 60 * D},
+        "signing": {"planned_date": today + 40 * D, "baseline_date": today + 40 * D},
+    })
+
+    recompute_all(today=today)
+
+    project.refresh_from_db()
+    steady.refresh_from_db()
+    assert (project.colour, project.baseline_colour, project.replan_count) == ("green", "red", 1)
+    assert (steady.colour, steady.baseline_colour, steady.replan_count) == ("green", "green", 0)
+    # Only the current colour is a change of colour; the baseline colour is beside it.
+    assert changes(project) == [("", "green")]
+    # Nothing changed: nothing written.
+    assert recompute_all(today=today).updated == 0
+
+
+def test_a_plan_without_a_baseline_is_its_own_baseline(make_project, today):
+    project = make_project("QT-OLDPLAN", milestones={
+        "approval": {"planned_date": today - 2 * D, "baseline_date": None},
+    })
+    recompute_all(today=today)
+    project.refresh_from_db()
+    assert (project.colour, project.baseline_colour, project.replan_count) == ("red", "red", 0)

@@ -1,7 +1,8 @@
 """Recompute (重算): apply the rules to stored milestones and store the results.
 
 Reads in bulk, writes only projects whose result changed, and records one
-StatusChange per change of colour. Project rows are locked (in id order) for
+StatusChange per change of colour. Besides the colour it stores the baseline colour (the
+same rules against each milestone's first planned date) and the number of re-plans. Project rows are locked (in id order) for
 the whole transaction, so two recomputes never interleave: the second waits,
 then finds nothing left to change.
 """
@@ -9,14 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Iterable
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from projects.models import Milestone, Project
+from projects.models import Milestone, MilestoneReplan, Project
 
 from . import rules
 from .models import Escalation, StatusChange
@@ -51,25 +53,53 @@ def _chunks(ids: list[int], size: int | None = None):
         yield ids[start : start + size]
 
 
+@dataclass
+class _ProjectMilestones:
+    """One project's milestone facts twice: against the current plans and the baselines."""
+
+    current: list[rules.MilestoneFacts]
+    baseline: list[rules.MilestoneFacts]
+
+
 def _load_milestones(project_ids: list[int] | None, context: RulesContext, wanted):
     """Milestone facts per project id, read in chunks of project ids."""
-    by_project: dict[int, list[rules.MilestoneFacts]] = defaultdict(list)
-    fields = ("project_id", "milestone_type_id", "planned_date", "actual_date", "not_applicable")
+    by_project: dict[int, _ProjectMilestones] = defaultdict(lambda: _ProjectMilestones([], []))
+    fields = (
+        "project_id", "milestone_type_id", "planned_date", "baseline_date", "actual_date",
+        "not_applicable",
+    )
     querysets = (
         [Milestone.objects.all()]
         if project_ids is None
         else [Milestone.objects.filter(project_id__in=chunk) for chunk in _chunks(project_ids)]
     )
     for queryset in querysets:
-        for project_id, type_id, planned, actual, not_applicable in queryset.values_list(*fields).iterator(chunk_size=CHUNK * 5):
+        for project_id, type_id, planned, baseline, actual, not_applicable in queryset.values_list(*fields).iterator(chunk_size=CHUNK * 5):
             if project_id not in wanted:
                 continue
-            by_project[project_id].append(
-                context.milestone_facts(
-                    type_id, planned_date=planned, actual_date=actual, not_applicable=not_applicable
-                )
+            facts = context.milestone_facts(
+                type_id, planned_date=planned, actual_date=actual, not_applicable=not_applicable
+            )
+            loaded = by_project[project_id]
+            loaded.current.append(facts)
+            # The baseline colour reads the first planned date (基准日期), kept forever;
+            # a plan set before baselines were kept is its own baseline.
+            first_plan = baseline or planned
+            loaded.baseline.append(
+                facts if first_plan == planned else replace(facts, planned_date=first_plan)
             )
     return by_project
+
+
+def _load_replan_counts(project_ids: list[int] | None) -> dict[int, int]:
+    """Re-plans (a planned date changed after it was first set) per project id."""
+    queryset = MilestoneReplan.objects.filter(old_planned_date__isnull=False)
+    if project_ids is not None:
+        queryset = queryset.filter(milestone__project_id__in=project_ids)
+    return dict(
+        queryset.values("milestone__project_id").annotate(n=Count("id"))
+        .values_list("milestone__project_id", "n")
+    )
 
 
 def _load_escalations(project_ids: list[int] | None, today: date):
@@ -96,7 +126,8 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
         current = {
             row[0]: row
             for row in locked.values_list(
-                "id", "state", "colour", "reasons", "needs_plan", "computed_as_of"
+                "id", "state", "colour", "reasons", "needs_plan", "computed_as_of",
+                "baseline_colour", "replan_count",
             ).iterator(chunk_size=CHUNK * 5)
         }
         if not current:
@@ -110,21 +141,35 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
         scope = None if project_ids is None else list(current)
         milestones = _load_milestones(scope, context, current)
         escalations = _load_escalations(scope, today)
+        replans = _load_replan_counts(scope)
 
         changed: list[Project] = []
         status_changes: list[StatusChange] = []
-        for project_id, (_id, state, colour, reasons, needs_plan, as_of) in current.items():
+        for project_id, row in current.items():
+            _id, state, colour, reasons, needs_plan, as_of, baseline_colour, replan_count = row
+            loaded = milestones.get(project_id) or _ProjectMilestones([], [])
             result = context.evaluate_project(
                 state=state,
-                milestones=milestones.get(project_id, ()),
+                milestones=loaded.current,
+                today=today,
+                escalations=escalations.get(project_id, ()),
+            )
+            # The same rules against the first plans: a red that a re-plan turned green
+            # stays in view as the baseline colour (调整后绿).
+            baseline = context.evaluate_project(
+                state=state,
+                milestones=loaded.baseline,
                 today=today,
                 escalations=escalations.get(project_id, ()),
             )
             new_colour = _stored(result.colour)
             new_reasons = result.reason_dicts
-            if (new_colour, new_reasons, result.needs_plan, today) == (
-                colour, reasons, needs_plan, as_of
-            ):
+            new_baseline_colour = _stored(baseline.colour)
+            new_replan_count = replans.get(project_id, 0)
+            if (
+                new_colour, new_reasons, result.needs_plan, today, new_baseline_colour,
+                new_replan_count,
+            ) == (colour, reasons, needs_plan, as_of, baseline_colour, replan_count):
                 continue
             project = Project(
                 id=project_id,
@@ -132,6 +177,8 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
                 reasons=new_reasons,
                 needs_plan=result.needs_plan,
                 computed_as_of=today,
+                baseline_colour=new_baseline_colour,
+                replan_count=new_replan_count,
             )
             if new_colour != colour:
                 project.colour_changed_at = now
@@ -160,7 +207,7 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
 def _write_results(changed: list[Project]) -> None:
     with_colour_change = [p for p in changed if p.colour_changed_at is not None]
     without = [p for p in changed if p.colour_changed_at is None]
-    fields = ["colour", "reasons", "needs_plan", "computed_as_of"]
+    fields = ["colour", "reasons", "needs_plan", "computed_as_of", "baseline_colour", "replan_count"]
     if connection.vendor == "postgresql":
         _pg_update(with_colour_change, fields + ["colour_changed_at"])
         _pg_update(without, fields)
@@ -180,6 +227,8 @@ def _pg_update(projects: list[Project], fields: list[str]) -> None:
         "reasons": "jsonb",
         "needs_plan": "boolean",
         "computed_as_of": "date",
+        "baseline_colour": "varchar",
+        "replan_count": "integer",
         "colour_changed_at": "timestamptz",
     }
     assignments = ", ".join(f'"{f.column}" = v."{f.column}"' for f in columns)
