@@ -60,13 +60,20 @@ class MilestoneEditForm(forms.Form):
     # The "今天完成" button: fills an empty actual date with today.
     done_today = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, milestone, today, **kwargs):
+    def __init__(self, *args, milestone, today, replan_by_proposal=False, **kwargs):
         self.milestone = milestone
         self.today = today
+        # An existing plan that this editor may not move: shown, not editable; the
+        # form offers 申请调整计划 instead (the server refuses a change either way).
+        self.replan_by_proposal = replan_by_proposal and milestone.planned_date is not None
         if not args and "data" not in kwargs:
-            kwargs.setdefault("initial", self.initial_for(milestone))
+            kwargs.setdefault("initial", {}).update(self.initial_for(milestone))
         super().__init__(*args, **kwargs)
         self.fields["actual_date"].widget.attrs["max"] = today.isoformat()
+        if self.replan_by_proposal:
+            # Read-only, not disabled: a changed date that still arrives (an old page, a
+            # hand-made POST) is refused with the reason by edit_milestone, never dropped.
+            self.fields["planned_date"].widget.attrs["readonly"] = True
 
     @staticmethod
     def initial_for(milestone) -> dict:
@@ -79,7 +86,7 @@ class MilestoneEditForm(forms.Form):
 
     @property
     def asks_replan_reason(self) -> bool:
-        return self.milestone.planned_date is not None
+        return self.milestone.planned_date is not None and not self.replan_by_proposal
 
     def clean(self):
         cleaned = super().clean()

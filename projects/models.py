@@ -186,6 +186,15 @@ class Project(models.Model):
         return [render_reason(reason) for reason in self.reasons]
 
     @property
+    def green_after_replan(self) -> bool:
+        """调整后绿: green now, yellow or red against the first planned dates (基准日期)."""
+        return self.colour == Colour.GREEN and self.baseline_colour in (Colour.YELLOW, Colour.RED)
+
+    @property
+    def baseline_colour_differs(self) -> bool:
+        return bool(self.colour) and bool(self.baseline_colour) and self.baseline_colour != self.colour
+
+    @property
     def headline_reason(self) -> str:
         texts = self.reason_texts
         return texts[0] if texts else ""

@@ -112,6 +112,16 @@ def can_propose_replan(user, milestone: Milestone) -> bool:
     return can_edit_milestone(user, milestone)
 
 
+def may_replan_directly(user, milestone: Milestone) -> bool:
+    """Changing a planned date that is already set, without a proposal: the office (whose
+    decision a re-plan is), or anyone who may edit the milestone where the office allowed
+    direct re-plans for its project or its milestone type. Everyone else proposes."""
+    if is_office(user):
+        return True
+    allowed = milestone.project.direct_replan_allowed or milestone.milestone_type.direct_replan_allowed
+    return allowed and can_edit_milestone(user, milestone)
+
+
 def can_decide_replan(user) -> bool:
     """Approving or rejecting a re-plan: the office only."""
     return is_office(user)

@@ -45,7 +45,7 @@ def listed_projects():
         .order_by("colour_rank", "code")
         .only(
             "code", "name", "sector", "level", "total_investment", "state", "colour",
-            "reasons", "needs_plan", "lead_department__name",
+            "reasons", "needs_plan", "lead_department__name", "baseline_colour", "replan_count",
         )
     )
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import permissions
 from .models import Milestone, MilestoneReplan, ProgressEntry, Project
 
 PROGRESS_FIELDS = {
@@ -127,6 +128,13 @@ def edit_milestone(
         )
         if unchanged:
             return current
+        replans = current.planned_date is not None and planned_date != current.planned_date
+        if replans and by is not None and not permissions.may_replan_directly(by, current):
+            # A red must not vanish because its cadre moved the date: they propose it
+            # (projects.replans), the office decides.
+            raise ValidationError({"planned_date": _(
+                "已有的计划完成日期须申请调整，由投资管理科审核（请使用“申请调整计划”）"
+            )})
         _keep_history_baseline(current)
         current.planned_date = planned_date
         current.actual_date = actual_date

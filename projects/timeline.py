@@ -14,7 +14,7 @@ from django.db.models import Prefetch
 from qiantang_warnings import rules
 from qiantang_warnings.selectors import rules_context
 
-from .models import Milestone, Project
+from .models import Milestone, Project, ReplanProposal
 from .selectors import COLOUR_RANK, person_name
 
 COLOUR_ORDER = {rules.RED: 0, rules.YELLOW: 1, rules.GREEN: 2, None: 3, "": 3}
@@ -31,6 +31,8 @@ class TimelineRow:
     colour: str | None
     days_late: int | None  # pending: days past due (negative: days left); done: actual − due
     can_edit: bool = False
+    # A re-plan proposed and waiting for the office (申请调整计划, projects.replans).
+    pending_proposal: ReplanProposal | None = None
 
     @property
     def code(self) -> str:
@@ -93,10 +95,17 @@ class _Context:
 
 def project_timeline(project: Project, *, today: date, editable_ids: set[int] = frozenset()) -> list[TimelineRow]:
     """The project's milestones in catalogue order, with due date, colour and days."""
-    milestones = project.milestones.select_related("milestone_type", "owner_department")
+    milestones = project.milestones.select_related("milestone_type", "owner_department", "project")
     rows = _Context(today).rows(milestones)
+    pending = {
+        proposal.milestone_id: proposal
+        for proposal in ReplanProposal.objects.filter(
+            milestone__project=project, state=ReplanProposal.State.PENDING
+        ).select_related("proposer")
+    }
     for row in rows:
         row.can_edit = row.milestone.id in editable_ids
+        row.pending_proposal = pending.get(row.milestone.id)
     return rows
 
 

@@ -17,6 +17,11 @@ urlpatterns = [
         views.milestone_row,
         name="milestone_row",
     ),
+    path(
+        "projects/<str:code>/milestones/<slug:type_code>/replan/",
+        views.replan_propose,
+        name="replan_propose",
+    ),
     path("projects/<str:code>/notes/<slug:kind>/", views.progress_edit, name="progress_edit"),
     path("projects/<str:code>/escalations/", views.escalation_create, name="escalation_create"),
     path("replans/", replan_views.replan_queue, name="replan_queue"),

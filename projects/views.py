@@ -22,10 +22,13 @@ from qiantang_warnings.selectors import local_today
 from . import permissions
 from .codes import is_valid_project_code, normalize_project_code
 from .filters import ProjectFilterForm
-from .forms import PROGRESS_KINDS, EscalationForm, MilestoneEditForm, ProgressForm
+from .forms import (
+    PROGRESS_KINDS, EscalationForm, MilestoneEditForm, ProgressForm, ReplanProposalForm,
+)
 from .history import project_history
 from .models import Milestone, ProgressEntry, Project
 from .selectors import listed_projects, project_board
+from .replans import proposals_of_project, propose_replan
 from .services import EditConflict, edit_milestone, escalate, save_progress
 from .timeline import my_project_list, pending_for_departments, project_timeline, timeline_row
 
@@ -131,6 +134,7 @@ def detail_context(request, project: Project, **extra) -> dict:
         "can_escalate": permissions.can_escalate(user),
         "escalation_form": EscalationForm(today=today),
         "history": project_history(project),
+        "proposals": proposals_of_project(project),
         **_notes_context(project, user),
     }
     context.update(extra)
@@ -209,10 +213,12 @@ def _render_milestone_form(request, milestone, form, *, status=200, conflict=Non
 def milestone_edit(request, code, type_code):
     milestone = _editable_milestone(request, code, type_code)
     today = local_today()
+    proposes = not permissions.may_replan_directly(request.user, milestone)
     if request.method == "GET":
-        return _render_milestone_form(request, milestone, MilestoneEditForm(milestone=milestone, today=today))
+        form = MilestoneEditForm(milestone=milestone, today=today, replan_by_proposal=proposes)
+        return _render_milestone_form(request, milestone, form)
 
-    form = MilestoneEditForm(request.POST, milestone=milestone, today=today)
+    form = MilestoneEditForm(request.POST, milestone=milestone, today=today, replan_by_proposal=proposes)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -273,9 +279,79 @@ def _conflict_info(current: Milestone) -> dict:
 
 def _conflict_form(submitted, current, today):
     """The current stored values (and version) to look at before trying again."""
-    form = MilestoneEditForm(milestone=current, today=today)
+    form = MilestoneEditForm(milestone=current, today=today, replan_by_proposal=submitted.replan_by_proposal)
     form.conflict_values = submitted.cleaned_data
     return form
+
+
+# --- 申请调整计划: a re-plan proposed for the office to decide ------------------------------
+
+
+def _proposable_milestone(request, code, type_code) -> Milestone:
+    project = _project_or_404(code)
+    milestone = _milestone_or_404(project, type_code)
+    if not permissions.can_propose_replan(request.user, milestone):
+        raise PermissionDenied(_("您无权为该节点申请调整计划"))
+    return milestone
+
+
+def _render_replan_form(request, milestone, form, *, status=200):
+    today = local_today()
+    project = milestone.project
+    row = timeline_row(milestone, today=today, can_edit=True)
+    if request.htmx:
+        return render(
+            request, f"{DETAIL}#replan-form",
+            {"project": project, "row": row, "replan_form": form}, status=status,
+        )
+    context = detail_context(
+        request, project, editing_replan=milestone.milestone_type.code, replan_form=form,
+    )
+    return render(request, DETAIL, context, status=400 if status == 200 and form.is_bound else status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def replan_propose(request, code, type_code):
+    """The form (GET) and the proposal (POST). The milestone keeps its plan and colour
+    until the office approves; the row then shows the pending proposal."""
+    milestone = _proposable_milestone(request, code, type_code)
+    today = local_today()
+    if request.method == "GET":
+        return _render_replan_form(request, milestone, ReplanProposalForm())
+    form = ReplanProposalForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            propose_replan(
+                milestone,
+                proposed_planned_date=data["proposed_planned_date"],
+                reason=data["reason"],
+                document_number=data["document_number"],
+                by=request.user,
+                today=today,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            project = milestone.project
+            if not request.htmx:
+                messages.success(request, _("已提交调整计划申请：%(name)s，待投资管理科审核") % {
+                    "name": milestone.milestone_type.name,
+                })
+                return redirect(_row_url(project, type_code))
+            row = timeline_row(
+                milestone, today=today,
+                can_edit=permissions.can_edit_milestone(request.user, milestone),
+            )
+            return _fragments(
+                request,
+                ("milestone-row", {"project": project, "row": row, "saved": True}),
+                ("replans-oob", {"project": project, "proposals": proposals_of_project(project), "oob": True}),
+                *_oob_project_parts(request, project),
+            )
+    return _render_replan_form(request, milestone, form)
 
 
 # --- Progress note and open problems -----------------------------------------------------

@@ -111,8 +111,27 @@ def test_the_history_shows_who_changed_what_old_to_new(client, role_users, late,
     assert f"实际完成日期：<s>—</s> → <b>{today.isoformat()}</b>" in history
 
 
-def test_a_replan_needs_a_reason_and_is_kept(client, role_users, late, today):
+def test_a_cadre_cannot_move_an_existing_plan_they_propose_it(client, role_users, late, today):
+    """A red must not vanish because its cadre typed over the date (issue 11): the plan and
+    the colour stay, and the message points to 申请调整计划."""
     client.force_login(role_users["cadre1"])
+    form = client.get(url(late.code), headers={"HX-Request": "true"}).content.decode()
+    assert "readonly" in form and 'name="replan_reason"' not in form
+    assert reverse("replan_propose", kwargs={"code": late.code, "type_code": "signing"}) in form
+
+    response = post_edit(client, late, planned_date=today + timedelta(days=20), actual_date="",
+                         replan_reason="企业调整方案")
+
+    assert response.status_code == 200
+    assert "已有的计划完成日期须申请调整，由投资管理科审核" in response.content.decode()
+    assert signing(late).planned_date == today - timedelta(days=5)
+    assert not MilestoneReplan.objects.filter(milestone=signing(late)).exists()
+    late.refresh_from_db()
+    assert late.colour == "red"
+
+
+def test_the_office_re_plans_directly_and_the_reason_is_kept(client, role_users, late, today):
+    client.force_login(role_users["office"])
     new_date = today + timedelta(days=20)
     response = post_edit(client, late, planned_date=new_date, actual_date="")
     html = response.content.decode()
@@ -126,11 +145,26 @@ def test_a_replan_needs_a_reason_and_is_kept(client, role_users, late, today):
     assert signing(late).planned_date == new_date
     assert signing(late).baseline_date == today - timedelta(days=5)
     replan = MilestoneReplan.objects.get(milestone=signing(late))
-    assert (replan.reason, replan.author) == ("企业调整方案", role_users["cadre1"])
+    assert (replan.reason, replan.author) == ("企业调整方案", role_users["office"])
     late.refresh_from_db()
-    assert late.colour == "green"
+    # Green now, red against its baseline: 调整后绿, with the re-plan counted.
+    assert (late.colour, late.baseline_colour, late.replan_count) == ("green", "red", 1)
     page = client.get(reverse("project_detail", kwargs={"code": late.code})).content.decode()
     assert "调整原因：企业调整方案" in page
+    assert "调整后绿" in page
+
+
+@pytest.mark.parametrize("allowed_on", ["project", "milestone_type"])
+def test_where_the_office_allows_direct_re_plans_the_cadre_re_plans(client, role_users, late, today, allowed_on):
+    target = late if allowed_on == "project" else signing(late).milestone_type
+    target.direct_replan_allowed = True
+    target.save()
+    client.force_login(role_users["cadre1"])
+    new_date = today + timedelta(days=20)
+    response = post_edit(client, late, planned_date=new_date, actual_date="", replan_reason="企业调整方案")
+    assert response.status_code == 200
+    assert signing(late).planned_date == new_date
+    assert MilestoneReplan.objects.get(milestone=signing(late)).author == role_users["cadre1"]
 
 
 def test_an_actual_date_in_the_future_is_refused_inline_and_nothing_saved(client, role_users, late, today):
@@ -176,13 +210,17 @@ def test_an_unchanged_save_writes_no_history(client, role_users, late):
 # --- Without JavaScript ------------------------------------------------------------------
 
 
-def test_without_javascript_the_edit_link_opens_the_page_with_the_form(client, role_users, late):
-    client.force_login(role_users["cadre1"])
+@pytest.mark.parametrize("who, asks_reason", [("office", True), ("cadre1", False)])
+def test_without_javascript_the_edit_link_opens_the_page_with_the_form(client, role_users, late, who, asks_reason):
+    client.force_login(role_users[who])
     response = client.get(url(late.code))
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" in html and 'class="editing"' in html
-    assert 'name="actual_date"' in html and 'name="planned_date"' in html and 'name="replan_reason"' in html
+    assert 'name="actual_date"' in html and 'name="planned_date"' in html
+    # The office re-plans with a reason; a cadre proposes (申请调整计划) instead.
+    assert ('name="replan_reason"' in html) is asks_reason
+    assert ("申请调整计划" in html) is not asks_reason
 
 
 def test_without_javascript_a_save_redirects_back_to_the_row(client, role_users, late, today):

@@ -14,6 +14,13 @@ def person(user) -> str:
     return display_name(user)
 
 
+@register.inclusion_tag("projects/replan_marks.html")
+def replan_marks(project):
+    """Beside a project's colour: its baseline colour when that differs, 调整后绿, and how
+    many times its plans were moved. The same marks on every page that lists projects."""
+    return {"project": project}
+
+
 @register.simple_tag(takes_context=True)
 def replan_nav_count(context):
     """The navigation's count of pending re-plan proposals, or None for users who do not
