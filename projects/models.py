@@ -31,6 +31,17 @@ class Colour(models.TextChoices):
     GREEN = "green", _("绿")
 
 
+def is_green_after_replan(colour: str, baseline_colour: str) -> bool:
+    """调整后绿: green now, yellow or red against the first planned dates (基准日期)."""
+    return colour == Colour.GREEN and baseline_colour in (Colour.YELLOW, Colour.RED)
+
+
+# The same, as a query: active (only they are coloured), green, baseline yellow or red.
+GREEN_AFTER_REPLAN = models.Q(
+    state="active", colour=Colour.GREEN, baseline_colour__in=[Colour.YELLOW, Colour.RED]
+)
+
+
 class Department(models.Model):
     class Kind(models.TextChoices):
         BUREAU = "bureau", _("部门")
@@ -187,8 +198,7 @@ class Project(models.Model):
 
     @property
     def green_after_replan(self) -> bool:
-        """调整后绿: green now, yellow or red against the first planned dates (基准日期)."""
-        return self.colour == Colour.GREEN and self.baseline_colour in (Colour.YELLOW, Colour.RED)
+        return is_green_after_replan(self.colour, self.baseline_colour)
 
     @property
     def baseline_colour_differs(self) -> bool:

@@ -2,7 +2,7 @@
 from django.db.models import Case, CharField, Count, IntegerField, Max, Q, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf
 
-from .models import Colour, Project
+from .models import GREEN_AFTER_REPLAN, Colour, Project
 
 COLOUR_RANK = Case(
     When(colour=Colour.RED, then=Value(0)),
@@ -14,12 +14,14 @@ COLOUR_RANK = Case(
 
 # The board's filters: a colour, the projects waiting for a plan, or the inactive ones.
 NEEDS_PLAN = "needs_plan"
+GREEN_AFTER_REPLAN_FILTER = "green_after_replan"
 INACTIVE = "inactive"
 BOARD_FILTERS = {
     Colour.RED.value: Q(state=Project.State.ACTIVE, colour=Colour.RED),
     Colour.YELLOW.value: Q(state=Project.State.ACTIVE, colour=Colour.YELLOW),
     Colour.GREEN.value: Q(state=Project.State.ACTIVE, colour=Colour.GREEN),
     NEEDS_PLAN: Q(state=Project.State.ACTIVE, needs_plan=True),
+    GREEN_AFTER_REPLAN_FILTER: GREEN_AFTER_REPLAN,
     INACTIVE: ~Q(state=Project.State.ACTIVE),
 }
 
@@ -66,6 +68,7 @@ def project_board(*, show: str | None = None) -> dict:
         yellow=Count("id", filter=active & Q(colour=Colour.YELLOW)),
         green=Count("id", filter=active & Q(colour=Colour.GREEN)),
         needs_plan=Count("id", filter=active & Q(needs_plan=True)),
+        green_after_replan=Count("id", filter=GREEN_AFTER_REPLAN),
         active=Count("id", filter=active),
         inactive=Count("id", filter=~active),
         total=Count("id"),

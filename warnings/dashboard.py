@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from projects.filters import FILTER_PARAMS, apply_filters
-from projects.models import Colour, Project
+from projects.models import GREEN_AFTER_REPLAN, Colour, Project, is_green_after_replan
 from projects.selectors import person_name
 
 from . import rules
@@ -104,6 +104,7 @@ class Headline:
     needs_plan: int
     inactive: int
     as_of: date | None
+    green_after_replan: int = 0  # 调整后绿: green only because plans were moved
 
     @property
     def by_colour(self) -> dict[str, ColourFigure]:
@@ -120,6 +121,7 @@ def _headline_counts(base: QuerySet) -> dict:
         **aggregates,
         active=Count("id", filter=ACTIVE),
         needs_plan=Count("id", filter=ACTIVE & Q(needs_plan=True)),
+        green_after_replan=Count("id", filter=GREEN_AFTER_REPLAN),
         inactive=Count("id", filter=~ACTIVE),
         as_of=Max("computed_as_of"),
     )
@@ -264,6 +266,19 @@ class ListedProject:
     escalated: bool
     newly_red: bool = False
     reason_texts: list = field(default_factory=list)
+    baseline_colour: str = ""
+    replan_count: int = 0
+
+    @property
+    def green_after_replan(self) -> bool:
+        return is_green_after_replan(self.colour, self.baseline_colour)
+
+    @property
+    def baseline_colour_differs(self) -> bool:
+        return bool(self.baseline_colour) and self.baseline_colour != self.colour
+
+    def get_baseline_colour_display(self) -> str:
+        return Colour(self.baseline_colour).label if self.baseline_colour else ""
 
     @property
     def headline_reason(self) -> str:
@@ -367,7 +382,10 @@ def project_lists(
                 colour_week_ago=Subquery(first_change_this_week),
             )
             .select_related("lead_department")
-            .only("code", "name", "colour", "reasons", "sector", "lead_department__name")
+            .only(
+                "code", "name", "colour", "reasons", "sector", "lead_department__name",
+                "baseline_colour", "replan_count",
+            )
             .order_by("urgency_group", "urgency_days", "code")[:LIST_LIMIT]
         )
         listed = tuple(
@@ -385,6 +403,8 @@ def project_lists(
                 and p.colour_week_ago is not None
                 and p.colour_week_ago != Colour.RED,
                 reason_texts=[render_reason(r) for r in p.reasons],
+                baseline_colour=p.baseline_colour,
+                replan_count=p.replan_count,
             )
             for p in projects
         )
@@ -424,7 +444,7 @@ def fingerprint(cleaned: dict, *, today: date) -> str:
         rows = base.order_by("id").values_list(
             "id", "state", "colour", "needs_plan", "computed_as_of", "colour_changed_at",
             "code", "name", "sector", "level", "total_investment", "lead_department_id",
-            "responsible_cadre_id", "reasons",
+            "responsible_cadre_id", "reasons", "baseline_colour", "replan_count",
         )
         for row in rows:
             digest.update(repr(row).encode())
@@ -474,6 +494,7 @@ def dashboard(cleaned: dict, *, today: date) -> Dashboard:
         needs_plan=counts["needs_plan"],
         inactive=counts["inactive"],
         as_of=counts["as_of"],
+        green_after_replan=counts["green_after_replan"],
     )
     return Dashboard(
         headline=headline,
