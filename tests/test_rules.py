@@ -1,4 +1,4 @@
-"""The three-colour warning rules (../shared/spec/warning-rules.md), table by table.
+"""The three-colour warning rules (README, "The warning rules"), table by table.
 
 Each table follows a section of the spec; each row's id says the clause it checks.
 The rules are pure: no database, and "today" (T) is always passed in.

@@ -1,6 +1,6 @@
 """The three-colour warning rules (三色预警规则) as a pure function.
 
-`evaluate_project` applies ../shared/spec/warning-rules.md to one project's
+`evaluate_project` applies the warning rules (README, "The warning rules") to one project's
 milestones, escalations and policy as of a given day. No database, no clock:
 callers pass everything in, so every clause can be tested with a table.
 """
