@@ -1,16 +1,23 @@
 """Import the 三色预警表: an upsert by 项目编号, planned first, applied all or nothing.
 
-`import_workbook(data, today=..., by=..., replace=..., dry_run=...)` reads the
-file, plans every change in memory (what would be created, updated or left
-alone, the new cadre accounts and departments, every row error), and, unless
-this is a dry run or any error remains, writes the plan in one transaction and
-recomputes the affected projects at once.
+`import_workbook(data, today=..., by=..., replace=..., dry_run=..., source_name=...)`
+reads the file, plans every change in memory (what would be created, updated or
+left alone, the new cadre accounts and departments, the re-plan proposals, every
+row error), and, unless this is a dry run or any error remains, writes the plan
+in one transaction and recomputes the affected projects at once.
 
 Choices (see the spec for the rest):
 - A blank cell keeps what is stored; in replace mode it erases (only for the
   columns the file has; 项目名称 is never erased).
-- Changing a stored planned date is a re-plan (调整计划): it is recorded as a
-  MilestoneReplan with the reason "工作簿导入" and shown in the preview.
+- A first planned date, an actual date and 不适用 are direct edits.
+- Changing a stored planned date is a re-plan (调整计划), which the office decides:
+  in the normal (merge) mode the import files a ReplanProposal by the importing
+  user (reason "工作簿导入：<file>") and the milestone keeps its plan and colour
+  until the office approves; a milestone whose type or project allows direct
+  re-plans, and every milestone in the office's replace mode, is re-planned at
+  once, recorded as a MilestoneReplan with the reason "工作簿导入". A cell that
+  cannot be proposed (a proposal already pending, the milestone done) is left
+  alone and reported in the preview; the row's other changes still apply.
 - 不适用 marks the milestone not applicable and leaves its stored dates alone;
   a date in a milestone's cell makes it applicable again.
 """
@@ -29,6 +36,7 @@ from typing import Any
 import openpyxl
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +47,8 @@ from qiantang_warnings.recompute import recompute_projects
 
 from . import workbook as fmt
 from .models import (
-    Department, Milestone, MilestoneReplan, MilestoneType, Project, create_missing_milestones,
+    Department, Milestone, MilestoneReplan, MilestoneType, Project, ReplanProposal,
+    create_missing_milestones,
 )
 from .selectors import display_name
 from .roles import CADRE
@@ -47,6 +56,9 @@ from .roles import CADRE
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 REPLAN_REASON = "工作簿导入"
+# Stored text, the same for every reader of the queue (like a reason a cadre types),
+# so it is not translated.
+PROPOSAL_REASON = "工作簿导入：{source}"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted .xlsx is an OLE compound file holding a stream of this name.
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -156,7 +168,9 @@ class RowPlan:
     name: str
     action: str  # CREATED, UPDATED or UNCHANGED
     changes: list[str] = field(default_factory=list)
-    replans: list[str] = field(default_factory=list)
+    replans: list[str] = field(default_factory=list)  # planned dates overwritten (MilestoneReplan)
+    proposals: list[str] = field(default_factory=list)  # re-plans proposed to the office
+    skipped: list[str] = field(default_factory=list)  # planned dates left alone, and why
 
 
 @dataclass
@@ -171,6 +185,10 @@ class ImportResult:
     new_departments: list[str] = field(default_factory=list)
     rows: list[RowPlan] = field(default_factory=list)
     errors: list[fmt.RowError] = field(default_factory=list)
+    proposal_reason: str = ""
+    # Proposals need a proposer: a merge import that files them, run without a user
+    # (the command without --by), writes nothing.
+    proposer_missing: bool = False
 
     def _of(self, action: str) -> list[RowPlan]:
         return [row for row in self.rows if row.action == action]
@@ -192,6 +210,18 @@ class ImportResult:
         return sum(len(row.replans) for row in self.rows)
 
     @property
+    def proposal_count(self) -> int:
+        return sum(len(row.proposals) for row in self.rows)
+
+    @property
+    def skipped(self) -> list[RowPlan]:
+        return [row for row in self.rows if row.skipped]
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(len(row.skipped) for row in self.rows)
+
+    @property
     def ok(self) -> bool:
         return not self.refusal and not self.errors
 
@@ -211,12 +241,24 @@ def _split_name(full: str) -> tuple[str, str]:
     return "", full
 
 
+@dataclass
+class _MilestonePlan:
+    """One row's milestone changes, as _Planner._plan_milestones finds them."""
+
+    changes: list[str] = field(default_factory=list)
+    replans: list[str] = field(default_factory=list)
+    proposals: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    written: bool = False  # a milestone row is created or updated
+
+
 class _Planner:
     """Builds the changes in memory from one read of the database."""
 
-    def __init__(self, read: ReadResult, *, replace: bool, lock: bool):
+    def __init__(self, read: ReadResult, *, replace: bool, lock: bool, proposal_reason: str):
         self.read = read
         self.replace = replace
+        self.proposal_reason = proposal_reason
         codes = [row.code for row in read.rows]
         projects = Project.objects.filter(code__in=codes).select_related(
             "lead_department", "responsible_cadre"
@@ -225,10 +267,22 @@ class _Planner:
             projects = projects.select_for_update(of=("self",)).order_by("id")
         self.projects = {p.code: p for p in projects}
         self.types = {t.name: t for t in MilestoneType.objects.all()}
+        project_ids = [p.id for p in self.projects.values()]
+        milestones = Milestone.objects.filter(project__in=project_ids)
+        if lock:
+            # Locked before the pending proposals are read: propose_replan and the
+            # decisions lock the milestone first, so none slips in between this read
+            # and the proposals written below (one pending per milestone).
+            milestones = milestones.select_for_update().order_by("id")
         self.milestones: dict[tuple[int, int], Milestone] = {
-            (m.project_id, m.milestone_type_id): m
-            for m in Milestone.objects.filter(project__in=[p.id for p in self.projects.values()])
+            (m.project_id, m.milestone_type_id): m for m in milestones
         }
+        # milestone id -> the date its pending proposal asks for (one query for the file).
+        self.pending: dict[int, date] = dict(
+            ReplanProposal.objects.filter(
+                state=ReplanProposal.State.PENDING, milestone__project__in=project_ids
+            ).values_list("milestone_id", "proposed_planned_date")
+        ) if project_ids else {}
         self.departments = {d.name: d for d in Department.objects.all()}
         self.new_departments: dict[str, Department] = {}
         User = get_user_model()
@@ -250,6 +304,7 @@ class _Planner:
         self.create_milestones: list[Milestone] = []
         self.update_milestones: list[Milestone] = []
         self.replans: list[MilestoneReplan] = []
+        self.proposals: list[ReplanProposal] = []
 
     # -- values
 
@@ -353,26 +408,30 @@ class _Planner:
             setattr(project, fieldname, new)
             changed_fields.add(fieldname)
 
-        milestone_changes, replans = self._plan_milestones(project, row, is_new)
+        planned = self._plan_milestones(project, row, is_new)
         if len(self.errors) > errors_before:
             return None
-        changes += milestone_changes
+        changes += planned.changes
         if is_new:
             self.create_projects.append(project)
             action = CREATED
-        elif changed_fields or milestone_changes:
+        elif changed_fields or planned.changes:
             if changed_fields:
                 self.update_projects[project.code] = project
                 self.project_fields |= changed_fields
-            self.touched_ids.add(project.id)
+            if changed_fields or planned.written:
+                # A row that only proposes re-plans changes no stored value: no recompute.
+                self.touched_ids.add(project.id)
             action = UPDATED
         else:
             action = UNCHANGED
-        return RowPlan(row.row, row.code, project.name, action, changes, replans)
+        return RowPlan(
+            row.row, row.code, project.name, action, changes,
+            planned.replans, planned.proposals, planned.skipped,
+        )
 
-    def _plan_milestones(self, project: Project, row: fmt.ParsedRow, is_new: bool):
-        changes: list[str] = []
-        replans: list[str] = []
+    def _plan_milestones(self, project: Project, row: fmt.ParsedRow, is_new: bool) -> _MilestonePlan:
+        plan = _MilestonePlan()
         for name, cells in row.milestones.items():
             milestone_type = self.types[name]
             stored = None if is_new else self.milestones.get((project.id, milestone_type.id))
@@ -390,6 +449,28 @@ class _Planner:
                 )
                 has_date = cells.planned is not None or cells.actual is not None
                 na = False if (has_date or self.replace) else current_na
+            label = name + fmt.PLANNED_SUFFIX
+            moved = _("%(name)s：%(old)s → %(new)s") % {
+                "name": name, "old": _show(current_planned), "new": _show(planned)
+            }
+            # A stored plan changed: a re-plan, overwritten at once (replace mode, or a
+            # type or project the office lets re-plan directly) or proposed to the office.
+            replan = current_planned is not None and planned != current_planned
+            overwrite = replan and (
+                self.replace or milestone_type.direct_replan_allowed or project.direct_replan_allowed
+            )
+            if replan and not overwrite:
+                skip = self._why_not_proposed(stored, label, planned, actual)
+                if skip:
+                    plan.skipped.append(skip)
+                else:
+                    plan.changes.append(
+                        f"{label}：{_show(current_planned)} → {_show(planned)}"
+                        + _("（申请调整计划，待审核）")
+                    )
+                    plan.proposals.append(moved)
+                    self._propose(stored, row.row, label, current_planned, planned)
+                planned = current_planned  # the plan stands until the office decides
             if (planned, actual, na) == (current_planned, current_actual, current_na):
                 continue
             if stored is None:
@@ -398,38 +479,73 @@ class _Planner:
             else:
                 milestone = stored
                 self.update_milestones.append(milestone)
+            plan.written = True
             if na != current_na:
-                changes.append(
+                plan.changes.append(
                     _("%(name)s：标为不适用") % {"name": name} if na
                     else _("%(name)s：恢复为适用") % {"name": name}
                 )
             if planned != current_planned:
-                label = name + fmt.PLANNED_SUFFIX
                 change = f"{label}：{_show(current_planned)} → {_show(planned)}"
-                if current_planned is not None:
+                if overwrite:
                     change += _("（记为调整计划）")
-                changes.append(change)
-                if current_planned is not None:
-                    replans.append(
-                        _("%(name)s：%(old)s → %(new)s") % {
-                            "name": name, "old": _show(current_planned), "new": _show(planned)
-                        }
-                    )
+                    if stored.pk in self.pending:
+                        change += _("（该节点另有待审核的调整计划申请）")
+                    plan.replans.append(moved)
                     self.replans.append(
                         MilestoneReplan(
                             milestone=milestone, old_planned_date=current_planned,
                             new_planned_date=planned, reason=REPLAN_REASON,
                         )
                     )
+                plan.changes.append(change)
             if actual != current_actual:
-                label = name + fmt.ACTUAL_SUFFIX
-                changes.append(f"{label}：{_show(current_actual)} → {_show(actual)}")
+                plan.changes.append(
+                    f"{name}{fmt.ACTUAL_SUFFIX}：{_show(current_actual)} → {_show(actual)}"
+                )
             milestone.planned_date = planned
             milestone.actual_date = actual
             milestone.not_applicable = na
             if milestone.baseline_date is None and planned is not None:
                 milestone.baseline_date = planned  # the first planned date, kept forever
-        return changes, replans
+        return plan
+
+    def _why_not_proposed(self, stored: Milestone, label: str, planned, actual) -> str:
+        """Why a changed plan cannot be proposed (the cell is then left alone), or ""."""
+        if stored.pk in self.pending:
+            return _(
+                "%(label)s：该节点已有待审核的调整计划申请（申请改为%(date)s），"
+                "本次不调整，请先在“调整计划审核”中处理"
+            ) % {"label": label, "date": _show(self.pending[stored.pk])}
+        # As the milestone will stand after this row (an actual date in the same row
+        # counts): propose_replan refuses the same.
+        # (Not applicable cannot arise here: a date in the cell makes it applicable again.)
+        if actual is not None:
+            return _("%(label)s：该节点已完成，计划日期不调整（表中为%(date)s）") % {
+                "label": label, "date": _show(planned)
+            }
+        return ""
+
+    def _propose(self, stored: Milestone, row: int, label: str, current: date, planned: date) -> None:
+        """A pending ReplanProposal, checked by the model's rules without a query.
+
+        The proposer is set when applying (a dry run may have none). Excluded from the
+        checks: the foreign keys (their existence checks would be a query each) and
+        the constraints, which hold by construction: one pending per milestone is
+        `self.pending` read under the milestones' locks, and a new proposal is pending
+        and undecided.
+        """
+        proposal = ReplanProposal(
+            milestone=stored, previous_planned_date=current, proposed_planned_date=planned,
+            reason=self.proposal_reason,
+        )
+        try:
+            proposal.full_clean(exclude=["milestone", "proposer"], validate_constraints=False)
+        except ValidationError as error:
+            for message in error.messages:
+                self.errors.append(fmt.RowError(row, label, message, _show(planned)))
+            return
+        self.proposals.append(proposal)
 
     # -- writing
 
@@ -482,6 +598,10 @@ class _Planner:
         for replan in self.replans:
             replan.author = author
         MilestoneReplan.objects.bulk_create(self.replans, batch_size=1000)
+        if self.proposals:
+            for proposal in self.proposals:
+                proposal.proposer = author
+            bulk_create_with_history(self.proposals, ReplanProposal, batch_size=1000, **history)
         ids = [p.id for p in self.create_projects] + sorted(self.touched_ids)
         if ids:
             recompute_projects(ids, today=today)
@@ -495,8 +615,14 @@ def import_workbook(
     by=None,
     replace: bool = False,
     dry_run: bool = True,
+    source_name: str = "",
 ) -> ImportResult:
-    """Plan (and unless dry_run or any error, apply) an import; never raises for bad files."""
+    """Plan (and unless dry_run or any error, apply) an import; never raises for bad files.
+
+    `by` is the importing user: the author of the changes and the proposer of the
+    re-plans a merge import files. `source_name` (the file's name) goes into the
+    proposals' reason; the sheet's name when there is none.
+    """
     result = ImportResult(replace=replace, dry_run=dry_run)
     milestone_names = list(MilestoneType.objects.order_by("order").values_list("name", flat=True))
     try:
@@ -506,8 +632,11 @@ def import_workbook(
         return result
     result.sheet_name = read.sheet_name
     result.unknown_columns = read.columns.unknown
+    result.proposal_reason = PROPOSAL_REASON.format(source=source_name.strip() or read.sheet_name)
     with transaction.atomic():
-        planner = _Planner(read, replace=replace, lock=not dry_run)
+        planner = _Planner(
+            read, replace=replace, lock=not dry_run, proposal_reason=result.proposal_reason
+        )
         for row in read.rows:
             plan = planner.plan_row(row)
             if plan is not None:
@@ -515,7 +644,8 @@ def import_workbook(
         result.errors = sorted(read.errors + planner.errors, key=lambda e: e.row)
         result.new_cadres = list(planner.new_cadres)
         result.new_departments = list(planner.new_departments)
-        if dry_run or result.errors:
+        result.proposer_missing = bool(planner.proposals) and not getattr(by, "is_authenticated", False)
+        if dry_run or result.errors or result.proposer_missing:
             return result
         planner.apply(by=by, today=today)
         result.applied = True

@@ -10,7 +10,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from projects.models import Department, Milestone, MilestoneReplan, Project
+from projects.models import Department, Milestone, MilestoneReplan, MilestoneType, Project, ReplanProposal
+from projects.replans import propose_replan
 from projects.workbook_export import build_workbook
 from projects.workbook_import import (
     ENCRYPTED_STREAM,
@@ -80,6 +81,7 @@ def counts():
     return (
         Project.objects.count(), Milestone.objects.count(), MilestoneReplan.objects.count(),
         Department.objects.count(), User.objects.count(), StatusChange.objects.count(),
+        ReplanProposal.objects.count(),
     )
 
 
@@ -134,18 +136,29 @@ def test_import_creates_projects_milestones_accounts_and_colours(cadre, today):
     assert bio.colour == "red"  # 过会 planned 2026-05-10, still open
 
 
-def test_a_blank_cell_never_erases_and_a_changed_plan_is_a_replan(cadre, role_users):
-    import_rows()
+def moved_plan(**cells):
+    """ROWS with QT-0101's 土地挂牌(计划) moved from 2026-12-01 to 2027-01-15 (and more cells)."""
     edited = [row[:] for row in ROWS]
-    edited[0][3] = None  # 项目级别 blank: kept
-    edited[0][11] = None  # 项目签约(计划) blank: kept
-    edited[0][13] = "2027-01-15"  # 土地挂牌(计划) moved: a re-plan
-    edited[0][16] = "电力增容待确认"
+    edited[0][13] = "2027-01-15"
+    for index, value in cells.items():
+        edited[0][int(index.lstrip("c"))] = value
+    return edited
+
+
+def test_a_blank_cell_never_erases_and_a_changed_plan_is_proposed_not_overwritten(cadre, role_users):
+    """Merge mode (was: the plan overwritten with a MilestoneReplan). Issue 11: a changed
+    planned date is a re-plan the office decides, so the import files a pending proposal by
+    the importing user; the plan, its baseline and the colour stay until approval."""
+    import_rows()
+    edited = moved_plan(c3=None, c11=None, c16="电力增容待确认")  # 项目级别, 项目签约(计划) blank: kept
     result = import_rows(edited, by=role_users["office"])
     assert [row.code for row in result.updated] == ["QT-0101"]
     assert [row.code for row in result.unchanged] == ["QT-0102"]
-    assert result.updated[0].replans == ["土地挂牌：2026-12-01 → 2027-01-15"]
-    assert "存在问题：（空） → 电力增容待确认" in result.updated[0].changes
+    row = result.updated[0]
+    assert (row.proposals, row.replans, row.skipped) == (["土地挂牌：2026-12-01 → 2027-01-15"], [], [])
+    assert "土地挂牌(计划)：2026-12-01 → 2027-01-15（申请调整计划，待审核）" in row.changes
+    assert "存在问题：（空） → 电力增容待确认" in row.changes
+    assert (result.proposal_count, result.replan_count) == (1, 0)
 
     chip = Project.objects.get(code="QT-0101")
     assert chip.level == "provincial"
@@ -153,11 +166,160 @@ def test_a_blank_cell_never_erases_and_a_changed_plan_is_a_replan(cadre, role_us
     signing = chip.milestones.get(milestone_type__name="项目签约")
     assert signing.planned_date == date(2026, 4, 1)
     listing = chip.milestones.get(milestone_type__name="土地挂牌")
+    assert (listing.planned_date, listing.baseline_date) == (date(2026, 12, 1), date(2026, 12, 1))
+    assert not MilestoneReplan.objects.exists()
+    proposal = ReplanProposal.objects.get()
+    assert (proposal.milestone, proposal.state, proposal.proposer) == (listing, "pending", role_users["office"])
+    assert (proposal.previous_planned_date, proposal.proposed_planned_date) == (
+        date(2026, 12, 1), date(2027, 1, 15))
+    assert proposal.reason == "工作簿导入：三色预警表"  # the sheet's name when no file name is given
+    assert proposal.history.get().history_user == role_users["office"]
+    # Still due in 6 days: yellow until the office approves.
+    assert (chip.colour, chip.headline_reason) == ("yellow", "土地挂牌将于6天后到期")
+
+
+def test_the_proposals_reason_names_the_file(cadre, role_users):
+    import_rows()
+    import_rows(moved_plan(), by=role_users["office"], source_name=" 2026年11月三色预警表.xlsx ")
+    assert ReplanProposal.objects.get().reason == "工作簿导入：2026年11月三色预警表.xlsx"
+
+
+def test_a_first_plan_an_actual_date_and_not_applicable_stay_direct_edits(cadre, role_users):
+    import_rows()
+    edited = [row[:] for row in ROWS]
+    edited[1][13] = "2026-12-30"  # QT-0102 土地挂牌: no plan yet
+    edited[1][10] = "2026-05-12"  # 过会(实际)
+    edited[0][11], edited[0][12] = "不适用", "—"  # QT-0101 项目签约
+    result = import_rows(edited, by=role_users["office"])
+    assert result.applied and result.proposal_count == 0 and result.replan_count == 0
+    bio = Project.objects.get(code="QT-0102")
+    listing = bio.milestones.get(milestone_type__name="土地挂牌")
+    assert (listing.planned_date, listing.baseline_date) == (date(2026, 12, 30), date(2026, 12, 30))
+    assert bio.milestones.get(milestone_type__name="过会").actual_date == date(2026, 5, 12)
+    assert Project.objects.get(code="QT-0101").milestones.get(milestone_type__name="项目签约").not_applicable
+    assert not ReplanProposal.objects.exists() and not MilestoneReplan.objects.exists()
+
+
+def test_replace_mode_overwrites_a_plan_with_a_replan_record(cadre, role_users):
+    import_rows()
+    result = import_rows(moved_plan(), by=role_users["office"], replace=True)
+    row = result.updated[0]
+    assert (row.replans, row.proposals) == (["土地挂牌：2026-12-01 → 2027-01-15"], [])
+    assert "土地挂牌(计划)：2026-12-01 → 2027-01-15（记为调整计划）" in row.changes
+    chip = Project.objects.get(code="QT-0101")
+    listing = chip.milestones.get(milestone_type__name="土地挂牌")
     assert (listing.planned_date, listing.baseline_date) == (date(2027, 1, 15), date(2026, 12, 1))
     replan = MilestoneReplan.objects.get()
     assert (replan.old_planned_date, replan.new_planned_date, replan.reason, replan.author) == (
         date(2026, 12, 1), date(2027, 1, 15), REPLAN_REASON, role_users["office"])
+    assert not ReplanProposal.objects.exists()
     assert chip.colour == "green"
+
+
+@pytest.mark.parametrize("policy_on", ["type", "project"])
+def test_where_the_office_allows_direct_re_plans_a_merge_import_overwrites(cadre, role_users, policy_on):
+    import_rows()
+    if policy_on == "type":
+        MilestoneType.objects.filter(name="土地挂牌").update(direct_replan_allowed=True)
+    else:
+        Project.objects.filter(code="QT-0101").update(direct_replan_allowed=True)
+    result = import_rows(moved_plan(), by=role_users["office"])
+    assert (result.replan_count, result.proposal_count) == (1, 0)
+    listing = Milestone.objects.get(project__code="QT-0101", milestone_type__name="土地挂牌")
+    assert listing.planned_date == date(2027, 1, 15)
+    assert MilestoneReplan.objects.get().reason == REPLAN_REASON
+    assert not ReplanProposal.objects.exists()
+
+
+def test_a_plan_with_a_pending_proposal_is_left_alone_and_the_rest_of_the_row_applies(
+    cadre, role_users, today
+):
+    """An office re-importing its sheet should not be blocked by one proposal a cadre filed:
+    that cell is reported and skipped (the queue decides it); the row's other changes apply."""
+    import_rows()
+    listing = Milestone.objects.get(project__code="QT-0101", milestone_type__name="土地挂牌")
+    pending = propose_replan(
+        listing, proposed_planned_date=date(2027, 2, 1), reason="电力增容", by=role_users["cadre1"],
+        today=today,
+    )
+    result = import_rows(moved_plan(c16="电力增容待确认"), by=role_users["office"])
+    assert result.applied and result.ok
+    row = result.updated[0]
+    assert row.proposals == [] and row.changes == ["存在问题：（空） → 电力增容待确认"]
+    assert row.skipped == [
+        "土地挂牌(计划)：该节点已有待审核的调整计划申请（申请改为2027-02-01），本次不调整，请先在“调整计划审核”中处理"
+    ]
+    assert result.skipped == [row] and result.skipped_count == 1
+    assert list(ReplanProposal.objects.all()) == [pending]
+    listing.refresh_from_db()
+    assert listing.planned_date == date(2026, 12, 1)
+    assert Project.objects.get(code="QT-0101").open_problems == "电力增容待确认"
+
+
+def test_a_done_milestone_s_plan_is_not_proposed(cadre, role_users):
+    import_rows()
+    edited = [row[:] for row in ROWS]
+    edited[0][9] = "2026-03-02"  # 过会(计划): 过会 was done on 2026-03-05
+    result = import_rows(edited, by=role_users["office"])
+    assert result.applied
+    assert [row.action for row in result.rows] == ["unchanged", "unchanged"]
+    assert result.rows[0].skipped == ["过会(计划)：该节点已完成，计划日期不调整（表中为2026-03-02）"]
+    assert not ReplanProposal.objects.exists()
+    approval = Milestone.objects.get(project__code="QT-0101", milestone_type__name="过会")
+    assert approval.planned_date == date(2026, 3, 1)
+
+
+def test_a_plan_moved_in_the_row_that_records_its_actual_date_is_not_proposed(cadre, role_users):
+    import_rows()
+    result = import_rows(moved_plan(), by=role_users["office"], dry_run=True)
+    assert result.proposal_count == 1
+    header = HEADER + ["土地挂牌(实际)"]
+    rows = [row + [None] for row in moved_plan()]
+    rows[0][-1] = "2026-11-20"
+    result = import_workbook(office_workbook(rows, header=header), today=date(2026, 11, 25),
+                             by=role_users["office"], dry_run=False)
+    assert result.applied and result.proposal_count == 0
+    assert result.rows[0].skipped == ["土地挂牌(计划)：该节点已完成，计划日期不调整（表中为2027-01-15）"]
+    listing = Milestone.objects.get(project__code="QT-0101", milestone_type__name="土地挂牌")
+    assert (listing.planned_date, listing.actual_date) == (date(2026, 12, 1), date(2026, 11, 20))
+
+
+def test_proposals_need_a_proposer_or_nothing_is_written(cadre):
+    import_rows()
+    before = counts()
+    result = import_rows(moved_plan(c16="电力增容待确认"))  # by=None
+    assert result.ok and result.proposer_missing and not result.applied
+    assert counts() == before
+    assert Project.objects.get(code="QT-0101").open_problems == ""
+    # A sheet that proposes nothing needs no proposer.
+    assert import_rows([row[:15] + ["新进展", ""] for row in ROWS]).applied
+
+
+def test_proposals_are_written_in_bulk(make_project, role_users, today):
+    """A 260-row sheet of moved plans: the queries do not grow with the rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def sheet(codes, planned):
+        return code_and_name_and_plan([[code, f"测试项目{code}", planned] for code in codes])
+
+    codes = [f"QT-{n:04d}" for n in range(30)]
+    for code in codes:
+        make_project(code, milestones={"approval": dict(planned_date=date(2026, 12, 1),
+                                                        baseline_date=date(2026, 12, 1))})
+    queries = []
+    for few in (codes[:3], codes[3:30]):
+        with CaptureQueriesContext(connection) as captured:
+            result = import_workbook(sheet(few, "2027-01-15"), today=today, by=role_users["office"],
+                                     dry_run=False)
+        assert result.applied and result.proposal_count == len(few)
+        queries.append(len(captured))
+    assert queries[0] == queries[1], queries
+    assert ReplanProposal.objects.filter(state="pending").count() == 30
+
+
+def code_and_name_and_plan(rows):
+    return office_workbook(rows, header=["项目编号", "项目名称", "过会(计划)"], title=None)
 
 
 def test_replace_mode_erases_blank_cells_of_the_columns_in_the_file(cadre):
@@ -368,19 +530,69 @@ def test_command_dry_run_then_import(tmp_path, cadre):
         call_command("import_workbook", str(bad))
 
 
+def test_command_files_proposals_in_the_name_given_by_by(tmp_path, cadre, role_users):
+    import_rows()
+    path = tmp_path / "11月预警表.xlsx"
+    path.write_bytes(office_workbook(moved_plan(c16="电力增容待确认")))
+    before = counts()
+
+    out = io.StringIO()
+    call_command("import_workbook", str(path), "--dry-run", stdout=out)
+    assert "第3行 QT-0101 申请调整计划（待投资管理科审核）：土地挂牌：2026-12-01 → 2027-01-15" in out.getvalue()
+    assert "导入时须用 --by 用户名 指明申请人" in out.getvalue()
+
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="须用 --by 用户名 指明申请人.*未写入任何数据"):
+        call_command("import_workbook", str(path), stdout=out)
+    assert counts() == before and Project.objects.get(code="QT-0101").open_problems == ""
+
+    for username, message in [("nobody", "找不到用户“nobody”"), ("cadre1", "不是启用的投资管理科账号")]:
+        with pytest.raises(CommandError, match=message):
+            call_command("import_workbook", str(path), "--by", username, stdout=io.StringIO())
+    assert counts() == before
+
+    out = io.StringIO()
+    call_command("import_workbook", str(path), "--by", "office", stdout=out)
+    assert "已提交调整计划申请 1 条，待投资管理科审核。" in out.getvalue()
+    proposal = ReplanProposal.objects.get()
+    assert (proposal.proposer, proposal.reason) == (role_users["office"], "工作簿导入：11月预警表.xlsx")
+    assert Project.objects.get(code="QT-0101").open_problems == "电力增容待确认"
+
+    out = io.StringIO()  # the same sheet again: the pending proposal is reported, nothing proposed
+    call_command("import_workbook", str(path), "--by", "office", stdout=out)
+    assert "第3行 QT-0101 计划日期未调整：土地挂牌(计划)：该节点已有待审核的调整计划申请" in out.getvalue()
+    assert ReplanProposal.objects.count() == 1
+
+
+def test_command_replace_mode_overwrites_without_by(tmp_path, cadre):
+    import_rows()
+    path = tmp_path / "replace.xlsx"
+    path.write_bytes(office_workbook(moved_plan()))
+    out = io.StringIO()
+    call_command("import_workbook", str(path), "--replace", stdout=out)
+    assert "第3行 QT-0101 调整计划（原因“工作簿导入”）：土地挂牌：2026-12-01 → 2027-01-15" in out.getvalue()
+    listing = Milestone.objects.get(project__code="QT-0101", milestone_type__name="土地挂牌")
+    assert listing.planned_date == date(2027, 1, 15)
+    assert MilestoneReplan.objects.get().author is None and not ReplanProposal.objects.exists()
+
+
 def test_the_import_is_in_the_history_with_its_author(cadre, role_users):
+    """The moved plan is now a proposal (its own history entry), not a milestone change."""
     import_rows(by=role_users["office"])
-    edited = [row[:] for row in ROWS]
-    edited[0][8] = "暂缓"
-    edited[0][13] = "2027-01-15"
+    edited = moved_plan(c8="暂缓")
     import_rows(edited, by=role_users["office"])
     chip = Project.objects.get(code="QT-0101")
     latest = chip.history.first()
     assert (latest.state, latest.history_user, latest.history_change_reason) == (
         "paused", role_users["office"], "工作簿导入")
     listing = chip.milestones.get(milestone_type__name="土地挂牌")
-    assert listing.history.count() == 2
-    assert listing.history.first().history_user == role_users["office"]
+    assert listing.history.count() == 1  # unchanged until the office approves
+    assert ReplanProposal.objects.get().history.get().history_user == role_users["office"]
+    approval = chip.milestones.get(milestone_type__name="过会")
+    edited[0][10] = "2026-03-06"  # an actual date: a direct edit
+    import_rows(edited, by=role_users["office"])
+    assert approval.history.count() == 2
+    assert approval.history.first().history_user == role_users["office"]
     # A project whose milestones alone changed gets no new project history record.
     bio_history = Project.objects.get(code="QT-0102").history.count()
     edited[1][13] = "2026-12-30"
