@@ -130,3 +130,9 @@ def can_decide_replan(user) -> bool:
 def can_read_replan_queue(user) -> bool:
     """The queue of proposals: the office, and leaders (read only)."""
     return is_office(user) or is_leader(user)
+
+
+def can_import_replacing(user) -> bool:
+    """The workbook import's replace mode (覆盖模式), which overwrites planned dates
+    without review: the office only. A merge import proposes re-plans instead."""
+    return is_office(user)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from qiantang_warnings.selectors import local_today
 
 from .filters import ProjectFilterForm
+from .permissions import can_import_replacing
 from .models import Project
 from .roles import OFFICE, has_role
 from .workbook_export import build_workbook, export_filename
@@ -50,8 +51,10 @@ def remember_import_permission(sender, request, user, **kwargs) -> None:
         request.session[NAV_SESSION_KEY] = may_import(user)
 
 
-def require_import_permission(user) -> None:
-    if not may_import(user):
+def require_import_permission(user, *, replace: bool = False) -> None:
+    """Refuse an import, and the replace mode (覆盖模式) to anyone but the office: it
+    overwrites planned dates without review, so whoever else may ever import proposes."""
+    if not may_import(user) or (replace and not can_import_replacing(user)):
         raise PermissionDenied
 
 
@@ -103,7 +106,10 @@ def _upload_path(token: str) -> Path:
 
 def _render(request, stage: str, context: dict, status: int = 200):
     """The whole page, or (for htmx) just the panel's partial for this stage."""
-    context = {"stage": stage, "max_mb": MAX_BYTES // (1024 * 1024), **context}
+    context = {
+        "stage": stage, "max_mb": MAX_BYTES // (1024 * 1024),
+        "may_replace": can_import_replacing(request.user), **context,
+    }
     template = f"{TEMPLATE}#{stage}" if request.htmx else TEMPLATE
     return render(request, template, context, status=status)
 
@@ -116,12 +122,16 @@ def import_upload(request):
         return _render(request, "upload", {})
     upload = request.FILES.get("workbook")
     replace = request.POST.get("replace") == "1"
+    require_import_permission(request.user, replace=replace)
     if upload is None:
         return _render(request, "upload", {"refusal": _("请选择要导入的三色预警表（.xlsx）。")}, 400)
     if upload.size > MAX_BYTES:
         return _render(request, "upload", {"refusal": _("文件超过10 MB，无法导入。")}, 400)
     data = upload.read()
-    result = import_workbook(data, today=local_today(), by=request.user, replace=replace, dry_run=True)
+    result = import_workbook(
+        data, today=local_today(), by=request.user, replace=replace, dry_run=True,
+        source_name=upload.name[:200],
+    )
     if result.refusal:
         return _render(request, "upload", {"refusal": result.refusal, "replace": replace}, 400)
     clean_old_uploads()
@@ -148,9 +158,10 @@ def import_confirm(request):
         return _render(
             request, "upload", {"refusal": _("预览已失效，请重新上传工作簿。")}, 400
         )
+    require_import_permission(request.user, replace=entry["replace"])
     result = import_workbook(
         path.read_bytes(), today=local_today(), by=request.user,
-        replace=entry["replace"], dry_run=False,
+        replace=entry["replace"], dry_run=False, source_name=entry["filename"],
     )
     if not result.applied:
         # The data changed since the preview and an error appeared: show it, keep the file.

@@ -203,3 +203,102 @@ def test_an_upload_over_10_mb_is_refused_before_reading(client, role_users, monk
     response = upload(client, b"x" * 1001)
     assert response.status_code == 400
     assert "文件超过10 MB，无法导入。" in response.content.decode()
+
+
+# ---------------------------------------------------------------- re-plans: proposed, or overwritten in replace mode
+
+from datetime import date  # noqa: E402
+
+from projects.models import Milestone, MilestoneReplan, ReplanProposal  # noqa: E402
+from projects.replans import propose_replan  # noqa: E402
+from projects.workbook_import import import_workbook  # noqa: E402
+from tests.test_workbook_import import moved_plan  # noqa: E402
+
+
+@pytest.fixture
+def imported(role_users, today):
+    """QT-0101 and QT-0102 as the office imported them; QT-0101's 土地挂牌 planned 2026-12-01."""
+    assert import_workbook(office_workbook(ROWS), today=today, by=role_users["office"], dry_run=False).applied
+
+
+def land_listing():
+    return Milestone.objects.get(project__code="QT-0101", milestone_type__name="土地挂牌")
+
+
+def test_a_moved_plan_is_proposed_and_the_preview_and_summary_say_so(client, role_users, imported):
+    client.force_login(role_users["office"])
+    preview = upload(client, office_workbook(moved_plan()), htmx=True)
+    html = preview.content.decode()
+    assert "申请调整计划 1 项（待投资管理科审核）" in html
+    assert ("1 个节点的计划日期有变，将提交调整计划申请（原因“工作簿导入：三色预警表.xlsx”），"
+            "待投资管理科审核后生效；审核前这些节点保持原计划，预警等级不变。") in html
+    assert "土地挂牌(计划)：2026-12-01 → 2027-01-15（申请调整计划，待审核）" in html
+    assert "直接调整计划" not in html and "data-replans" not in html
+    assert not ReplanProposal.objects.exists()  # a preview writes nothing
+
+    summary = client.post(reverse("workbook_import_confirm"), {"token": token_of(preview)}, HTTP_HX_REQUEST="true")
+    html = summary.content.decode()
+    assert "已提交调整计划申请 1 条，待投资管理科审核" in html
+    assert f'href="{reverse("replan_queue")}"' in html
+    proposal = ReplanProposal.objects.get()
+    assert (proposal.proposer, proposal.reason, proposal.proposed_planned_date) == (
+        role_users["office"], "工作簿导入：三色预警表.xlsx", date(2027, 1, 15))
+    listing = land_listing()
+    assert (listing.planned_date, listing.baseline_date) == (date(2026, 12, 1), date(2026, 12, 1))
+    assert listing.project.colour == "yellow"  # until the office approves
+    assert not MilestoneReplan.objects.exists()
+
+
+def test_the_office_s_replace_mode_overwrites_and_the_preview_says_so(client, role_users, imported):
+    client.force_login(role_users["office"])
+    page = client.get(reverse("workbook_import")).content.decode()
+    assert 'name="replace"' in page and "已有的计划日期直接改为表中日期，不经审核" in page
+    preview = upload(client, office_workbook(moved_plan()), replace="1")
+    html = preview.content.decode()
+    assert "直接调整计划 1 项（覆盖模式）" in html
+    assert "1 个节点的计划日期将直接调整（覆盖模式），记为“调整计划”（原因：工作簿导入）。" in html
+    assert "申请调整计划" not in html
+    summary = client.post(reverse("workbook_import_confirm"), {"token": token_of(preview)})
+    assert "记录调整计划 1 条（原因：工作簿导入）。" in summary.content.decode()
+    assert land_listing().planned_date == date(2027, 1, 15)
+    assert MilestoneReplan.objects.get().author == role_users["office"]
+    assert not ReplanProposal.objects.exists()
+
+
+def test_a_pending_proposal_is_reported_in_the_preview_and_the_rest_imports(
+    client, role_users, imported, today
+):
+    pending = propose_replan(land_listing(), proposed_planned_date=date(2027, 2, 1), reason="电力增容",
+                             by=role_users["cadre1"], today=today)
+    client.force_login(role_users["office"])
+    rows = moved_plan(c16="电力增容待确认")
+    preview = upload(client, office_workbook(rows))
+    html = preview.content.decode()
+    assert "1 个计划日期本次不调整（不算错误，该行其余改动照常导入）" in html
+    assert ("第3行 QT-0101：土地挂牌(计划)：该节点已有待审核的调整计划申请（申请改为2027-02-01），"
+            "本次不调整，请先在“调整计划审核”中处理") in html
+    assert "确认导入（新增 0，更新 1）" in html and "申请调整计划 1 项" not in html
+    summary = client.post(reverse("workbook_import_confirm"), {"token": token_of(preview)})
+    assert "1 个计划日期未调整（该行其余改动已导入）" in summary.content.decode()
+    assert list(ReplanProposal.objects.all()) == [pending]
+    assert land_listing().planned_date == date(2026, 12, 1)
+    assert Project.objects.get(code="QT-0101").open_problems == "电力增容待确认"
+
+
+def test_replace_mode_is_the_office_s_alone(client, role_users, imported, monkeypatch, uploads_in_tmp):
+    """Should anyone but the office ever import, they propose re-plans: replace is refused."""
+    monkeypatch.setattr("projects.workbook_views.may_import", lambda user: user.is_authenticated)
+    client.force_login(role_users["cadre1"])
+    page = client.get(reverse("workbook_import"))
+    assert page.status_code == 200 and 'name="replace"' not in page.content.decode()
+    assert upload(client, office_workbook(moved_plan()), replace="1").status_code == 403
+    assert not uploads_in_tmp.exists() or not list(uploads_in_tmp.iterdir())
+    preview = upload(client, office_workbook(moved_plan()))
+    assert "申请调整计划 1 项（待投资管理科审核）" in preview.content.decode()
+
+    token = token_of(preview)  # a session entry turned to replace mode is refused at confirm
+    session = client.session
+    session["workbook_imports"][token]["replace"] = True
+    session.save()
+    assert client.post(reverse("workbook_import_confirm"), {"token": token}).status_code == 403
+    assert land_listing().planned_date == date(2026, 12, 1) and not ReplanProposal.objects.exists()

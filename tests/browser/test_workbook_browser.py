@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from projects.demo import seed_demo
-from projects.models import MilestoneReplan, Project
+from projects.models import MilestoneReplan, Project, ReplanProposal
 from projects.workbook_export import build_workbook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -27,7 +27,7 @@ def demo(settings, today, tmp_path):
 
 
 def edited_export(tmp_path) -> str:
-    """The export, edited as the office would: a re-plan, a new project with a new cadre."""
+    """The export, edited as the office would: a moved plan, a new project with a new cadre."""
     book = build_workbook(Project.objects.all())
     sheet = book.active
     columns = {cell.value: cell.column for cell in sheet[2]}
@@ -78,7 +78,9 @@ def test_office_uploads_previews_confirms_and_sees_the_summary(
     expect(page.locator("[data-count=unchanged]")).to_have_text("39")
     expect(page.locator("[data-count=errors]")).to_have_text("0")
     expect(page.locator("[data-new-cadres]")).to_contain_text("欧新同")
-    expect(page.locator("[data-replans]")).to_contain_text("调整计划")
+    # A moved plan is proposed to the office's queue, not overwritten (merge mode).
+    expect(page.locator("[data-proposals]")).to_contain_text("将提交调整计划申请")
+    expect(page.locator("li[data-updated] [data-row-proposals]")).to_have_text("申请调整计划 1 项（待投资管理科审核）")
     expect(page.locator("li[data-updated]")).to_contain_text("竣工验收(计划)")
     assert not Project.objects.filter(code="QT-9001").exists()  # nothing written yet
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -87,11 +89,14 @@ def test_office_uploads_previews_confirms_and_sees_the_summary(
     page.get_by_role("button", name=re.compile("确认导入")).click()
     expect(page.get_by_role("heading", name=re.compile("导入完成"))).to_be_visible()
     expect(page.locator(".wb-done")).to_contain_text("新增 1 个项目，更新 1 个，未变 39 个")
+    expect(page.locator("[data-proposals]")).to_contain_text("已提交调整计划申请 1 条")
     page.screenshot(path=artifacts / f"workbook-summary-{width}.png", full_page=True)
 
     created = Project.objects.get(code="QT-9001")
     assert created.colour == "green" and created.responsible_cadre.is_active is False
-    assert MilestoneReplan.objects.filter(reason="工作簿导入").count() == 1
+    assert not MilestoneReplan.objects.filter(reason="工作簿导入").exists()
+    proposal = ReplanProposal.objects.get(reason="工作簿导入：三色预警表-编辑后.xlsx")
+    assert (proposal.state, proposal.proposer.username) == ("pending", "office")
 
 
 def test_office_sees_the_errors_of_a_bad_sheet(page, live_server, demo, tmp_path, artifacts):
