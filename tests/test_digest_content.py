@@ -159,11 +159,21 @@ def test_building_every_digest_takes_the_same_queries_for_5_or_50_projects(distr
                 build_digest(snapshot, user=recipient.user, kinds=recipient.kinds)
         return len(captured)
 
+    from projects.models import Milestone, ReplanProposal
+
     small = queries_for_all_digests()
+    office = district_week.users["office"]
     for i in range(45):
         project = make_project(f"QT-X{i:02d}", responsible_cadre=district_week.users["cadre1"],
                                milestones={"approval": {"planned_date": date(2026, 11, 1)}})
         project.team.add(district_week.users["cadre2"])
+        # And a re-plan proposal each, pending or decided in the week, by either cadre.
+        decided = {"state": "rejected", "decided_by": office, "decided_at": at(2026, 11, 18, 9, i)} if i % 2 else {}
+        ReplanProposal.objects.create(
+            milestone=Milestone.objects.get(project=project, milestone_type__code="approval"),
+            previous_planned_date=date(2026, 11, 1), proposed_planned_date=date(2027, 1, 1), reason="测试",
+            proposer=district_week.users["cadre1" if i % 3 else "cadre2"], **decided,
+        )
     assert queries_for_all_digests() == small
     assert small <= 15
 
@@ -186,3 +196,189 @@ def test_long_lists_are_cut_at_the_limit_and_say_how_many_more(district_week, ma
     message = render_message(digest, to="x@example.org", msg_id="<m@x>")
     assert "另有3项未列出" in message.alternatives[0][0]
     assert "只列出了前30项" in message.body or "部分列表较长" in message.body
+
+
+# ---------------------------------------------------------------- re-plans (调整计划申请)
+
+def replans(rows):
+    return [(r.project_code, r.milestone, r.replaced_date, r.proposed_date, r.state) for r in rows]
+
+
+def test_the_scenario_has_the_re_plans_it_claims(district_week):
+    from projects.models import ReplanProposal
+
+    projects = district_week.projects
+    assert (projects["QT-REC"].colour, projects["QT-REC"].baseline_colour, projects["QT-REC"].replan_count) == (
+        "green", "red", 1
+    ), "调整后绿: green against the re-planned signing, red against its baseline"
+    assert (projects["QT-RED"].colour, projects["QT-RED"].replan_count) == ("red", 0), "rejected: nothing moved"
+    assert dict(ReplanProposal.objects.values_list("milestone__project__code", "state")) == {
+        "QT-REC": "approved", "QT-RED": "rejected", "QT-OLD": "pending", "QT-YEL": "rejected",
+    }
+
+
+def test_cadre1_reads_the_decisions_on_their_proposals_of_the_week(district_week, settings):
+    settings.SITE_URL = "https://yujing.example.gov.cn"
+    digest = digest_of(district_week, "cadre1")
+    # In the order they were decided; who decided and why.
+    assert replans(digest.replan_decisions) == [
+        ("QT-RED", "过会", date(2026, 11, 20), date(2026, 12, 20), "rejected"),
+        ("QT-REC", "项目签约", date(2026, 11, 20), date(2027, 6, 1), "approved"),
+    ]
+    assert [(r.decided_by, r.comment) for r in digest.replan_decisions] == [
+        ("office", "请先补充联审意见"), ("office", "同意，按新计划推进"),
+    ]
+    assert digest.replans_pending == []
+    assert digest.pending_replans is None, "the office's queue is not a cadre's business"
+    message = render_message(digest, to="cadre1@qiantang.example", msg_id="<m@x>")
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert "我的调整计划申请" in part
+        assert "已驳回" in part and "请先补充联审意见" in part
+        assert "已批准" in part and "同意，按新计划推进" in part
+        assert "2027-06-01" in part and "office 于 2026-11-20 15:00" in part
+        assert "https://yujing.example.gov.cn/projects/QT-REC/#m-signing" in part
+        assert "/replans/" not in part
+    assert 'data-replan="QT-REC" data-state="approved"' in html
+
+
+def test_a_pending_proposal_is_listed_with_the_plan_it_would_replace(district_week):
+    digest = digest_of(district_week, "cadre2")
+    assert replans(digest.replans_pending) == [("QT-OLD", "过会", date(2026, 6, 1), date(2027, 3, 1), "pending")]
+    assert digest.replan_decisions == []
+    body = render_message(digest, to="x@example.org", msg_id="<m@x>").body
+    assert "[待审核] QT-OLD" in body and "审核前节点保持原计划和预警等级" in body
+
+
+def test_a_decision_is_reported_once_in_the_digest_of_the_week_after_it(district_week):
+    from projects.models import ReplanProposal
+
+    liaison1 = district_week.users["liaison1"]
+    # Rejected on Tuesday 11-24: not in this Monday's digest, in next Monday's.
+    assert digest_of(district_week, "liaison1").replan_decisions == []
+    assert "调整计划" not in render_message(digest_of(district_week, "liaison1"), to="x@example.org", msg_id="<m@x>").body
+    next_week = digest_for_user(liaison1, week="2026-W49", today=date(2026, 11, 30))
+    assert replans(next_week.replan_decisions) == [("QT-YEL", "过会", date(2026, 12, 5), date(2026, 12, 31), "rejected")]
+    # The week runs from Monday 00:00 (included) to the next Monday 00:00 (excluded), in Shanghai.
+    rejected = ReplanProposal.objects.get(milestone__project__code="QT-YEL")
+    for decided_at, reported in [
+        (at(2026, 11, 15, 23, 59), False), (at(2026, 11, 16, 0, 0), True),
+        (at(2026, 11, 22, 23, 59), True), (at(2026, 11, 23, 0, 0), False),
+    ]:
+        ReplanProposal.objects.filter(pk=rejected.pk).update(decided_at=decided_at)
+        assert bool(digest_of(district_week, "liaison1").replan_decisions) is reported, decided_at
+
+
+def test_a_recipient_reads_only_their_own_proposals(district_week):
+    for username in ("leader", "office", "liaison1"):
+        digest = digest_of(district_week, username)
+        assert (digest.replan_decisions, digest.replans_pending) == ([], []), username
+    # The same from the one snapshot the weekly run builds for everybody.
+    snapshot = district_snapshot(week=WEEK, today=MONDAY)
+    by_user = {r.user.username: build_digest(snapshot, user=r.user, kinds=r.kinds) for r in recipients()}
+    assert [r.project_code for r in by_user["cadre1"].replan_decisions] == ["QT-RED", "QT-REC"]
+    assert [r.project_code for r in by_user["cadre2"].replans_pending] == ["QT-OLD"]
+    assert by_user["leader"].replan_decisions == by_user["office"].replans_pending == []
+
+
+def test_the_office_reads_how_many_proposals_wait_with_a_link_to_the_queue(district_week, settings):
+    settings.SITE_URL = "https://yujing.example.gov.cn"
+    office, leader = digest_of(district_week, "office"), digest_of(district_week, "leader")
+    assert (office.pending_replans, office.decides_replans) == (1, True)
+    assert (leader.pending_replans, leader.decides_replans) == (1, False), "leaders read the queue"
+    for digest, read_only in ((office, False), (leader, True)):
+        message = render_message(digest, to="x@example.org", msg_id="<m@x>")
+        html = message.alternatives[0][0]
+        for part in (message.body, html):
+            assert "调整计划审核" in part and "1 条待审核" in part
+            assert "https://yujing.example.gov.cn/replans/" in part
+            assert ("只读：调整计划由投资管理科审核" in part) is read_only
+        assert 'href="/' not in html
+    # From the weekly run's one snapshot too.
+    snapshot = district_snapshot(week=WEEK, today=MONDAY)
+    assert snapshot.pending_replans == 1
+    by_user = {r.user.username: build_digest(snapshot, user=r.user, kinds=r.kinds) for r in recipients()}
+    assert (by_user["office"].decides_replans, by_user["leader"].decides_replans) == (True, False)
+    assert by_user["cadre2"].pending_replans is None
+
+
+def test_the_district_counts_and_lists_the_projects_green_only_after_re_planning(district_week):
+    digest = digest_of(district_week, "leader")
+    assert digest.counts["green"] == 2 and digest.green_after_replan_count == 1
+    assert codes(digest.green_after_replan) == ["QT-REC"]
+    message = render_message(digest, to="x@example.org", msg_id="<m@x>")
+    html = message.alternatives[0][0]
+    assert "绿灯：2（上周2），其中调整后绿1" in message.body
+    assert "QT-REC 测试项目QT-REC：按基准日期为红灯，已调整计划1次" in message.body
+    assert "QT-REC 测试项目QT-REC（红灯转绿灯，调整后绿）" in message.body, "the recovered list says so too"
+    assert 'data-count="green-after-replan"' in html and "其中调整后绿 1" in html
+    assert 'data-section="green-after-replan"' in html and "按基准日期为红灯，已调整计划1次" in html
+    # A cadre's digest covers their projects' colours; the district list is the district's.
+    cadre1 = digest_of(district_week, "cadre1")
+    assert cadre1.green_after_replan == [] and "其中调整后绿" not in render_message(
+        cadre1, to="x@example.org", msg_id="<m@x>"
+    ).body
+
+
+@pytest.fixture
+def calm_district(role_users, make_project):
+    """Every project green: cadre1's QT-CALM, approval planned for 2027-05-01."""
+    from qiantang_warnings.recompute import recompute_all
+
+    for username, user in role_users.items():
+        user.email = f"{username}@qiantang.example"
+        user.save(update_fields=["email"])
+    project = make_project("QT-CALM", responsible_cadre=role_users["cadre1"],
+                           milestones={"approval": {"planned_date": date(2027, 5, 1)}})
+    recompute_all(today=MONDAY, now=at(2026, 11, 23, 0, 5))
+    return role_users, project
+
+
+def test_an_all_green_digest_with_a_decision_to_report_is_not_empty(calm_district):
+    from projects.models import Milestone, ReplanProposal
+    from projects.replans import approve_replan, propose_replan
+
+    users, project = calm_district
+
+    def digests():
+        return {name: digest_for_user(users[name], week=WEEK, today=MONDAY) for name in ("leader", "office", "cadre1")}
+
+    assert all(d.is_empty for d in digests().values())
+
+    approval = Milestone.objects.get(project=project, milestone_type__code="approval")
+    proposal = propose_replan(approval, proposed_planned_date=date(2027, 6, 1), reason="设计变更",
+                              by=users["cadre1"], today=MONDAY)
+    pending = digests()
+    assert not pending["office"].is_empty, "a proposal waits for the office"
+    assert pending["leader"].is_empty, "the leader only reads the queue: still all green"
+    assert pending["cadre1"].is_empty and len(pending["cadre1"].replans_pending) == 1, (
+        "a pending proposal is listed but is no news"
+    )
+    message = render_message(pending["cadre1"], to="x@example.org", msg_id="<m@x>")
+    assert "全部绿灯" in message.body and "[待审核] QT-CALM" in message.body
+
+    approve_replan(proposal, by=users["office"], comment="同意", today=MONDAY)
+    ReplanProposal.objects.filter(pk=proposal.pk).update(decided_at=at(2026, 11, 20, 9, 0))
+    decided = digests()
+    assert not decided["cadre1"].is_empty, "the decision is the news of the week"
+    assert decided["office"].is_empty and decided["leader"].is_empty, "nothing waits, still green by the baseline"
+    message = render_message(decided["cadre1"], to="x@example.org", msg_id="<m@x>")
+    for part in (message.body, message.alternatives[0][0]):
+        assert "全部绿灯" not in part and "已批准" in part and "同意" in part
+
+
+def test_green_only_after_re_planning_is_not_all_green_for_the_district(calm_district):
+    from projects.models import Milestone, Project
+    from projects.replans import approve_replan, propose_replan
+
+    users, project = calm_district
+    approval = Milestone.objects.get(project=project, milestone_type__code="approval")
+    Milestone.objects.filter(pk=approval.pk).update(planned_date=date(2026, 11, 10), baseline_date=date(2026, 11, 10))
+    approval.refresh_from_db()
+    proposal = propose_replan(approval, proposed_planned_date=date(2027, 6, 1), reason="设计变更",
+                              by=users["cadre1"], today=MONDAY)
+    approve_replan(proposal, by=users["office"], today=MONDAY)  # decided now: next week's news
+    assert Project.objects.values_list("colour", "baseline_colour").get(pk=project.pk) == ("green", "red")
+    leader = digest_for_user(users["leader"], week=WEEK, today=MONDAY)
+    assert codes(leader.green_after_replan) == ["QT-CALM"] and not leader.is_empty
+    assert "全部绿灯" not in render_message(leader, to="x@example.org", msg_id="<m@x>").body

@@ -248,3 +248,29 @@ def test_send_digest_fails_loudly_when_smtp_fails(district_week, flaky_mail):
         call("--week", WEEK)
     assert len(mail.outbox) == 4
     assert "1 sent, 4 already sent" in call("--week", WEEK)
+
+
+@pytest.mark.django_db
+def test_a_decision_on_ones_proposal_is_sent_to_who_opted_out_of_all_green_digests(district_week, make_project):
+    from datetime import date
+
+    from django.contrib.auth.models import Group, User
+    from projects.models import Milestone, ReplanProposal
+    from projects.replans import propose_replan, reject_replan
+    from projects.roles import CADRE
+    from qiantang_warnings.recompute import recompute_all
+
+    calm = User.objects.create_user("cadre3", email="cadre3@qiantang.example")
+    calm.groups.add(Group.objects.get(name=CADRE))
+    DigestPreference.objects.create(user=calm, send_empty=False)
+    project = make_project("QT-CALM", responsible_cadre=calm, milestones={"approval": {"planned_date": date(2027, 5, 1)}})
+    recompute_all(today=MONDAY, now=at(2026, 11, 23, 1, 0))
+    proposal = propose_replan(Milestone.objects.get(project=project, milestone_type__code="approval"),
+                              proposed_planned_date=date(2027, 8, 1), reason="设计变更", by=calm, today=MONDAY)
+    reject_replan(proposal, by=district_week.users["office"], comment="不同意推迟", today=MONDAY)
+    ReplanProposal.objects.filter(pk=proposal.pk).update(decided_at=at(2026, 11, 21, 10, 0))
+
+    summary = send_week(week=WEEK, today=MONDAY, now=NOW, usernames=["cadre3"])
+    assert (summary.sent, summary.skipped_empty) == (1, 0)
+    assert (delivery("cadre3").state, delivery("cadre3").empty) == ("sent", False)
+    assert "不同意推迟" in mail.outbox[0].body and "全部绿灯" not in mail.outbox[0].body

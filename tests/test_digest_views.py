@@ -92,3 +92,24 @@ def test_a_user_without_a_digest_role_is_told_so_instead_of_all_green(client, db
     client.force_login(User.objects.create_user("visitor", email="visitor@qiantang.example"))
     page = client.get(PREVIEW).content.decode()
     assert "没有预警周报" in page and "全部绿灯" not in page
+
+
+def test_cadre1_previews_the_decisions_on_their_proposals(client, district_week, django_assert_max_num_queries):
+    client.force_login(district_week.users["cadre1"])
+    with django_assert_max_num_queries(20):
+        page = client.get(PREVIEW).content.decode()
+    assert 'data-section="my-replans"' in page
+    assert 'data-replan="QT-REC" data-state="approved"' in page and "同意，按新计划推进" in page
+    assert 'data-replan="QT-RED" data-state="rejected"' in page and "请先补充联审意见" in page
+    assert "QT-OLD" not in page, "cadre2's proposal"
+    assert 'data-section="replan-queue"' not in page
+
+
+def test_the_office_previews_the_queue_count_and_the_projects_green_after_re_planning(client, district_week, settings):
+    settings.SITE_URL = "https://yujing.example.gov.cn"
+    client.force_login(district_week.users["office"])
+    page = client.get(PREVIEW).content.decode()
+    assert 'data-section="replan-queue"' in page and 'data-pending-replans="1"' in page
+    assert 'href="https://yujing.example.gov.cn/replans/"' in page
+    assert 'data-section="green-after-replan"' in page and 'data-project="QT-REC"' in page
+    assert 'data-section="my-replans"' not in page, "the office proposed nothing"

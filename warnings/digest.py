@@ -3,7 +3,10 @@
 `district_snapshot` reads the whole district once (a fixed number of queries, however
 many projects or recipients); `build_digest` slices it for one recipient in memory:
 leaders and the office see the district, cadres their own projects (responsible or on
-the team), liaisons the milestones their departments own. Nothing here reads the clock.
+the team), liaisons the milestones their departments own. Every recipient also reads
+their own re-plan proposals (调整计划申请) decided in the reported week or still pending;
+the district's digest counts the proposals waiting for the office and the projects
+green only after re-planning (调整后绿). Nothing here reads the clock.
 """
 from __future__ import annotations
 
@@ -13,11 +16,12 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from projects.permissions import projects_of_cadre
-from projects.models import Department, Milestone, Project
+from projects.models import Department, Milestone, Project, ReplanProposal
 from projects.roles import CADRE, LEADER, LIAISON, OFFICE
 from projects.selectors import display_name
 
@@ -31,7 +35,8 @@ LONGEST_OVERDUE = 10
 # A mail stays readable: each list shows this many rows and says how many more there are.
 LIST_LIMIT = 30
 LISTS = ("projects", "turned_red", "turned_yellow", "recovered", "due_soon", "needs_plan",
-         "escalations", "department_milestones")
+         "escalations", "department_milestones", "green_after_replan", "replan_decisions",
+         "replans_pending")
 COLOURS = (rules.RED, rules.YELLOW, rules.GREEN)
 COLOUR_RANK = rules.COLOUR_RANK
 
@@ -70,6 +75,12 @@ def week_start(week: str) -> datetime:
     return timezone.make_aware(datetime.combine(monday, time.min))
 
 
+def week_end(week: str) -> datetime:
+    """…up to this one, excluded: the Monday itself belongs to next week's digest, so a
+    decision taken before Monday's sending is reported once, the week after."""
+    return timezone.make_aware(datetime.combine(week_monday(week), time.min))
+
+
 # ---------------------------------------------------------------- rows
 
 @dataclass
@@ -85,6 +96,13 @@ class ProjectRow:
     url: str
     colour_before: str = ""  # at the start of the reported week
     escalations: list = field(default_factory=list)
+    baseline_colour: str = ""  # against the first planned dates (基准日期)
+    replan_count: int = 0
+
+    @property
+    def green_after_replan(self) -> bool:
+        """调整后绿: green now, yellow or red against the first planned dates."""
+        return self.colour == rules.GREEN and self.baseline_colour in (rules.YELLOW, rules.RED)
 
     @property
     def headline(self) -> str:
@@ -140,6 +158,28 @@ class EscalationRow:
 
 
 @dataclass
+class ReplanRow:
+    """One re-plan proposal (调整计划申请) as its proposer reads it in the digest."""
+
+    proposer_id: int
+    project_code: str
+    project_name: str
+    url: str  # the milestone's row on the project page
+    milestone: str
+    replaced_date: date | None  # the plan it would replace (pending) or replaced (decided)
+    proposed_date: date
+    state: str
+    comment: str
+    decided_by: str
+    decided_at: datetime | None
+    created_at: datetime
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == ReplanProposal.State.PENDING
+
+
+@dataclass
 class DistrictSnapshot:
     """Everything the week's digests show, read once."""
 
@@ -151,6 +191,8 @@ class DistrictSnapshot:
     cadre_projects: dict[int, set[int]]
     liaison_departments: dict[int, set[int]]
     department_names: dict[int, str]
+    replans: list[ReplanRow] = field(default_factory=list)
+    pending_replans: int | None = None  # the office's queue; None when the read was narrowed
     by_project: dict[int, list[MilestoneRow]] = field(default_factory=dict)
     by_department: dict[int, list[MilestoneRow]] = field(default_factory=dict)
 
@@ -172,11 +214,13 @@ def _person(user_row) -> str:
     return f"{last or ''}{first or ''}" or (username or "")
 
 
-def district_snapshot(*, week: str, today: date, project_ids=None) -> DistrictSnapshot:
-    """Read the active projects, their pending milestones, history and escalations once.
+def district_snapshot(*, week: str, today: date, project_ids=None, proposer_ids=None) -> DistrictSnapshot:
+    """Read the active projects, their pending milestones, history, escalations and
+    re-plan proposals once.
 
-    `project_ids` narrows the read (a single preview); None reads the district. About ten
-    queries in either case, whatever the number of projects and recipients.
+    `project_ids` and `proposer_ids` narrow the read (a single preview); None reads the
+    district. About ten queries in either case, whatever the number of projects and
+    recipients.
     """
     from projects.selectors import person_name
 
@@ -185,13 +229,14 @@ def district_snapshot(*, week: str, today: date, project_ids=None) -> DistrictSn
         active = active.filter(id__in=project_ids)
     projects: dict[int, ProjectRow] = {}
     for row in active.annotate(cadre=person_name("responsible_cadre__")).values_list(
-        "id", "code", "name", "colour", "reasons", "needs_plan", "cadre", "lead_department__name"
+        "id", "code", "name", "colour", "reasons", "needs_plan", "cadre", "lead_department__name",
+        "baseline_colour", "replan_count",
     ):
-        pid, code, name, colour, reasons, needs_plan, cadre, lead = row
+        pid, code, name, colour, reasons, needs_plan, cadre, lead, baseline_colour, replan_count = row
         projects[pid] = ProjectRow(
-            pid, code, name, colour, reasons or [], needs_plan, cadre or "", lead or "", project_url(code)
+            pid, code, name, colour, reasons or [], needs_plan, cadre or "", lead or "", project_url(code),
+            colour_before=colour, baseline_colour=baseline_colour, replan_count=replan_count,
         )
-        projects[pid].colour_before = colour
 
     # Colour at the start of the week: the first later change says what it was then.
     changes = StatusChange.objects.filter(at__gte=week_start(week)).order_by("at", "id")
@@ -228,10 +273,53 @@ def district_snapshot(*, week: str, today: date, project_ids=None) -> DistrictSn
     for dept_id, user_id in Department.liaisons.through.objects.values_list("department_id", "user_id"):
         liaison_departments[user_id].add(dept_id)
 
+    replans = _replan_rows(week, proposer_ids)
+    # Read unnarrowed, the pending rows are the office's whole queue (no second query).
+    pending_replans = sum(row.is_pending for row in replans) if proposer_ids is None else None
+
     return DistrictSnapshot(
         week, today, projects, milestones, escalations, dict(cadre_projects),
-        dict(liaison_departments), department_names,
+        dict(liaison_departments), department_names, replans, pending_replans,
     )
+
+
+def _replan_rows(week: str, proposer_ids) -> list[ReplanRow]:
+    """Every proposal decided in the reported week or still pending, in one query.
+
+    Whatever the project's state now: a decision on a project paused since is still news
+    to its proposer.
+    """
+    from projects.selectors import person_name
+
+    queryset = ReplanProposal.objects.filter(
+        Q(state=ReplanProposal.State.PENDING) | Q(decided_at__gte=week_start(week), decided_at__lt=week_end(week))
+    )
+    if proposer_ids is not None:
+        queryset = queryset.filter(proposer_id__in=proposer_ids)
+    rows = []
+    for (
+        proposer_id, code, name, milestone, type_code, planned, previous, proposed, state, comment,
+        decided_by, decided_at, created_at,
+    ) in (
+        queryset.annotate(decider=person_name("decided_by__"))
+        .order_by("decided_at", "created_at", "id")
+        .values_list(
+            "proposer_id", "milestone__project__code", "milestone__project__name",
+            "milestone__milestone_type__name", "milestone__milestone_type__code", "milestone__planned_date",
+            "previous_planned_date", "proposed_planned_date", "state", "decision_comment", "decider",
+            "decided_at", "created_at",
+        )
+    ):
+        pending = state == ReplanProposal.State.PENDING
+        rows.append(
+            ReplanRow(
+                proposer_id, code, name, f"{project_url(code)}#m-{type_code}", milestone,
+                # Like ReplanProposal.replaced_planned_date: today's plan while pending.
+                planned if pending else previous, proposed, state, comment,
+                "" if pending else (decided_by or ""), decided_at, created_at,
+            )
+        )
+    return rows
 
 
 def _milestone_rows(projects: dict[int, ProjectRow], today: date, department_names) -> list[MilestoneRow]:
@@ -297,6 +385,15 @@ class Digest:
     escalations: list[EscalationRow] = field(default_factory=list)
     department_milestones: list[MilestoneRow] = field(default_factory=list)  # liaisons
     departments: list[str] = field(default_factory=list)
+    # District: green only after re-planning (调整后绿), their number before the list's limit.
+    green_after_replan: list[ProjectRow] = field(default_factory=list)
+    green_after_replan_count: int = 0
+    # The recipient's own re-plan proposals: decided in the reported week, still pending.
+    replan_decisions: list[ReplanRow] = field(default_factory=list)
+    replans_pending: list[ReplanRow] = field(default_factory=list)
+    # District: proposals waiting for the office (None: not shown); the office decides them.
+    pending_replans: int | None = None
+    decides_replans: bool = False
     more: dict = field(default_factory=dict)  # list name → rows left out beyond LIST_LIMIT
 
     @property
@@ -305,12 +402,20 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        """Nothing to act on: every project green, nothing due, planned or escalated."""
+        """Nothing to act on or to hear: every project green (and not only after re-planning),
+        nothing due, planned or escalated, no decision on one's re-plan proposals and, for
+        the office, no proposal waiting. A proposal still pending alone is no news to its
+        proposer; it is listed, but an "all green" digest stays all green."""
         return not (
             self.counts.get(rules.RED) or self.counts.get(rules.YELLOW) or self.turned_red
             or self.turned_yellow or self.recovered or self.due_soon or self.needs_plan
-            or self.escalations or self.department_milestones
+            or self.escalations or self.department_milestones or self.green_after_replan
+            or self.replan_decisions or (self.decides_replans and self.pending_replans)
         )
+
+    @property
+    def replan_queue_url(self) -> str:
+        return settings.SITE_URL + reverse("replan_queue")
 
     @property
     def count_rows(self) -> list[dict]:
@@ -344,14 +449,29 @@ def recipient_kinds(user, group_names: set[str]) -> list[str]:
     return kinds
 
 
-def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str]) -> Digest:
+def decides_replans(group_names: set[str]) -> bool:
+    """The office decides re-plan proposals; leaders read the queue (projects.permissions)."""
+    return OFFICE in group_names
+
+
+def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str], office: bool | None = None) -> Digest:
+    """One recipient's digest, in memory. `office` says whether they decide re-plans; by
+    default it is read from user.groups, prefetched by `recipients()` (no query)."""
+    if office is None:
+        office = decides_replans({group.name for group in user.groups.all()})
     digest = Digest(
         recipient_id=user.pk,
         recipient_name=display_name(user),
         kinds=kinds,
         week=snapshot.week,
         today=snapshot.today,
+        decides_replans=office and DISTRICT in kinds,
     )
+    own = [row for row in snapshot.replans if row.proposer_id == user.pk]
+    digest.replan_decisions = sorted((r for r in own if not r.is_pending), key=lambda r: r.decided_at)
+    digest.replans_pending = sorted((r for r in own if r.is_pending), key=lambda r: r.created_at)
+    if DISTRICT in kinds:
+        digest.pending_replans = snapshot.pending_replans
     if DISTRICT in kinds:
         ids = set(snapshot.projects)
     elif CADRE_PROJECTS in kinds:
@@ -419,6 +539,9 @@ def _fill_projects(digest: Digest, snapshot: DistrictSnapshot, ids: set[int]) ->
     )
     digest.needs_plan = [r for r in rows if r.needs_plan]
     digest.escalations = [e for e in snapshot.escalations if e.project.id in ids]
+    if DISTRICT in digest.kinds:
+        digest.green_after_replan = [r for r in rows if r.green_after_replan]
+        digest.green_after_replan_count = len(digest.green_after_replan)
 
 
 # ---------------------------------------------------------------- recipients
@@ -462,14 +585,16 @@ def recipients(*, usernames: list[str] | None = None, user_ids: list[int] | None
 
 def digest_for_user(user, *, week: str, today: date) -> Digest:
     """One user's digest (the preview): reads only what that user's digest covers."""
-    kinds = recipient_kinds(user, set(user.groups.values_list("name", flat=True)))
+    group_names = set(user.groups.values_list("name", flat=True))
+    kinds = recipient_kinds(user, group_names)
+    proposers = [user.pk]
     if DISTRICT in kinds:
-        scope = None
+        scope = proposers = None  # the office's queue is counted from every proposal
     else:
         scope = list(projects_of_cadre(user).values_list("id", flat=True)) if CADRE_PROJECTS in kinds else []
         if LIAISON_MILESTONES in kinds:
             scope += list(
                 Milestone.objects.filter(owner_department__liaisons=user).values_list("project_id", flat=True).distinct()
             )
-    snapshot = district_snapshot(week=week, today=today, project_ids=scope)
-    return build_digest(snapshot, user=user, kinds=kinds)
+    snapshot = district_snapshot(week=week, today=today, project_ids=scope, proposer_ids=proposers)
+    return build_digest(snapshot, user=user, kinds=kinds, office=decides_replans(group_names))
