@@ -488,9 +488,10 @@ class _Planner:
             if planned != current_planned:
                 change = f"{label}：{_show(current_planned)} → {_show(planned)}"
                 if overwrite:
-                    change += _("（记为调整计划）")
-                    if stored.pk in self.pending:
-                        change += _("（该节点另有待审核的调整计划申请）")
+                    change += (
+                        _("（记为调整计划；该节点另有待审核的调整计划申请）")
+                        if stored.pk in self.pending else _("（记为调整计划）")
+                    )
                     plan.replans.append(moved)
                     self.replans.append(
                         MilestoneReplan(

@@ -216,6 +216,20 @@ def test_replace_mode_overwrites_a_plan_with_a_replan_record(cadre, role_users):
     assert chip.colour == "green"
 
 
+def test_replace_mode_overwrites_beside_a_pending_proposal_and_says_so(cadre, role_users, today):
+    import_rows()
+    listing = Milestone.objects.get(project__code="QT-0101", milestone_type__name="土地挂牌")
+    pending = propose_replan(listing, proposed_planned_date=date(2027, 2, 1), reason="电力增容",
+                             by=role_users["cadre1"], today=today)
+    result = import_rows(moved_plan(), by=role_users["office"], replace=True)
+    assert ("土地挂牌(计划)：2026-12-01 → 2027-01-15（记为调整计划；该节点另有待审核的调整计划申请）"
+            in result.updated[0].changes)
+    listing.refresh_from_db()
+    assert listing.planned_date == date(2027, 1, 15)
+    pending.refresh_from_db()
+    assert pending.is_pending  # still the office's to decide, in its queue
+
+
 @pytest.mark.parametrize("policy_on", ["type", "project"])
 def test_where_the_office_allows_direct_re_plans_a_merge_import_overwrites(cadre, role_users, policy_on):
     import_rows()
