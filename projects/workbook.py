@@ -38,7 +38,8 @@ PROJECT_COLUMNS_AFTER = [("进展情况", "progress_note"), ("存在问题", "op
 PROJECT_COLUMNS = PROJECT_COLUMNS_BEFORE + PROJECT_COLUMNS_AFTER
 HEADER_OF = {fieldname: header for header, fieldname in PROJECT_COLUMNS}
 # Written by the export, read back without complaint (the import ignores them).
-EXPORT_ONLY_COLUMNS = ("预警等级", "预警原因", "序号")
+# Written by the export from the recompute's results; an import reads past them.
+EXPORT_ONLY_COLUMNS = ("预警等级", "预警原因", "基准预警等级", "调整计划次数", "序号")
 PLANNED = "planned"
 ACTUAL = "actual"
 PLANNED_SUFFIX = "(计划)"

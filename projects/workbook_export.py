@@ -51,6 +51,9 @@ def export_columns(milestone_names: list[str]) -> list[tuple[str, str]]:
     """(header, key) in the office's order; milestone keys are (name, planned|actual)."""
     columns = [(header, fieldname) for header, fieldname in fmt.PROJECT_COLUMNS_BEFORE]
     columns += [("预警等级", "colour"), ("预警原因", "reasons")]
+    # Beside the colour, what it would be against the first planned dates, and how many
+    # times plans were moved: a re-planned green (调整后绿) is visible in the sheet too.
+    columns += [("基准预警等级", "baseline_colour"), ("调整计划次数", "replan_count")]
     for name in milestone_names:
         columns.append((name + fmt.PLANNED_SUFFIX, (name, fmt.PLANNED)))
         columns.append((name + fmt.ACTUAL_SUFFIX, (name, fmt.ACTUAL)))
@@ -147,6 +150,8 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
             "state": fmt.STATE_WORDS.get(project.state, ""),
             "colour": COLOUR_WORDS.get(project.colour, "") if active else "",
             "reasons": "；".join(project.reason_texts) if active else "",
+            "baseline_colour": COLOUR_WORDS.get(project.baseline_colour, "") if active else "",
+            "replan_count": project.replan_count or "",
             "progress_note": project.progress_note,
             "open_problems": project.open_problems,
         }
@@ -181,6 +186,11 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
             elif key == "colour":
                 cell.fill = solid(LEVEL_FILLS[project.colour])
                 cell.font = Font(bold=True, color=LEVEL_FONTS[project.colour])
+                cell.alignment = Alignment(horizontal="center")
+            elif key == "baseline_colour":
+                cell.fill = solid(MILESTONE_FILLS[project.baseline_colour])
+                cell.alignment = Alignment(horizontal="center")
+            elif key == "replan_count":
                 cell.alignment = Alignment(horizontal="center")
             elif key in ("progress_note", "open_problems", "reasons", "name"):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")

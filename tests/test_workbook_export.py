@@ -131,3 +131,28 @@ def test_export_command_writes_every_project(portfolio, tmp_path, django_assert_
     call_command("export_workbook", str(target))
     sheet = openpyxl.load_workbook(target).active
     assert [r[0].value for r in sheet.iter_rows(min_row=3)] == ["QT-0001", "QT-0002", "QT-0003"]
+
+
+def test_the_baseline_colour_and_the_re_plan_count_are_beside_the_colour(make_project, today):
+    from projects.models import MilestoneReplan
+
+    project = make_project("QT-0009", milestones={
+        "approval": dict(actual_date=today - timedelta(days=60)),
+        "signing": dict(planned_date=today + timedelta(days=40), baseline_date=today - timedelta(days=5)),
+    })
+    MilestoneReplan.objects.create(
+        milestone=project.milestones.get(milestone_type__code="signing"),
+        old_planned_date=today - timedelta(days=5), new_planned_date=today + timedelta(days=40), reason="调整",
+    )
+    make_project("QT-0010", milestones={"approval": dict(planned_date=today + timedelta(days=100))})
+    recompute_all(today=today)
+
+    sheet = reopen(build_workbook(Project.objects.all()))
+    columns = header_index(sheet)
+    assert list(columns)[8:12] == ["预警等级", "预警原因", "基准预警等级", "调整计划次数"]
+    replanned = row_of(sheet, "QT-0009")
+    value = lambda row, header: row[columns[header] - 1].value  # noqa: E731
+    assert (value(replanned, "预警等级"), value(replanned, "基准预警等级"), value(replanned, "调整计划次数")) == ("绿", "红", 1)
+    assert replanned[columns["基准预警等级"] - 1].fill.fgColor.rgb == MILESTONE_FILLS["red"]
+    steady = row_of(sheet, "QT-0010")
+    assert (value(steady, "基准预警等级"), value(steady, "调整计划次数")) == ("绿", None)
