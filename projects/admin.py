@@ -7,16 +7,63 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from qiantang_warnings.admin import ALL_PROJECTS, RecomputeOnSaveMixin
-from qiantang_warnings.models import Escalation
-from qiantang_warnings.selectors import local_today
+from qiantang.clock import local_today
+from qiantang.people import display_name
+from qiantang_warnings.services import recompute_all, recompute_projects
 
+from .forms import ThrottledAdminAuthenticationForm
 from .models import (
-    Department, LoginFailure, Milestone, MilestoneReplan, MilestoneType, ProgressEntry, Project,
+    Department,
+    LoginFailure,
+    Milestone,
+    MilestoneReplan,
+    MilestoneType,
+    ProgressEntry,
+    Project,
     ReplanProposal,
 )
-from .selectors import display_name
 from .services import record_milestone_change, stored_planned_date
+
+# The admin signs in through the same throttle as the site, so a lock holds at both.
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
+ALL_PROJECTS = None
+
+
+class RecomputeOnSaveMixin:
+    """Admin mixin: after a save or delete, recompute the projects it affects."""
+
+    def affected_project_ids(self, obj):
+        """Ids of projects whose colour this object feeds; ALL_PROJECTS for all."""
+        raise NotImplementedError
+
+    def _recompute(self, project_ids):
+        today = local_today()
+        if project_ids is ALL_PROJECTS:
+            recompute_all(today=today)
+        elif project_ids:
+            recompute_projects(project_ids, today=today)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._recompute(self.affected_project_ids(form.instance))
+
+    def delete_model(self, request, obj):
+        affected = self.affected_project_ids(obj)
+        super().delete_model(request, obj)
+        self._recompute(affected)
+
+    def delete_queryset(self, request, queryset):
+        affected = set()
+        for obj in queryset:
+            ids = self.affected_project_ids(obj)
+            if ids is ALL_PROJECTS:
+                affected = ALL_PROJECTS
+                break
+            affected.update(ids)
+        super().delete_queryset(request, queryset)
+        self._recompute(affected)
+
 
 COLOUR_CSS = {"red": "#d93025", "yellow": "#f4b400", "green": "#188038"}
 
@@ -113,13 +160,6 @@ class MilestoneInline(admin.TabularInline):
     ordering = ["milestone_type__order"]
 
 
-class EscalationInline(admin.TabularInline):
-    model = Escalation
-    extra = 0
-    fields = ["colour", "reason", "until", "author", "created_at"]
-    readonly_fields = ["author", "created_at"]
-
-
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "project_count"]
@@ -156,7 +196,7 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     autocomplete_fields = ["lead_department", "responsible_cadre"]
     filter_horizontal = ["team"]
     list_per_page = 50
-    inlines = [MilestoneInline, EscalationInline]
+    inlines = [MilestoneInline]  # qiantang_warnings.admin adds the escalations
     readonly_fields = [
         "colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at",
         "created_at", "updated_at",
@@ -200,14 +240,6 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
                 if milestone in instances:
                     milestone.project = form.instance
                     milestone_form._save_with_history(milestone, by=request.user)
-            return
-        if formset.model is Escalation:
-            for escalation in formset.save(commit=False):
-                if escalation.author_id is None:
-                    escalation.author = request.user
-                escalation.save()
-            for obj in formset.deleted_objects:
-                obj.delete()
             return
         super().save_formset(request, form, formset, change)
 

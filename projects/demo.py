@@ -20,12 +20,16 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from qiantang_warnings.models import Escalation
-from qiantang_warnings.recompute import recompute_all
+from qiantang_warnings.services import escalations_bulk_create, recompute_all
 
 from .codes import clean_project_code
 from .models import (
-    Department, Milestone, MilestoneReplan, MilestoneType, Project, create_missing_milestones,
+    Department,
+    Milestone,
+    MilestoneReplan,
+    MilestoneType,
+    Project,
+    create_missing_milestones,
 )
 from .roles import CADRE, LEADER, LIAISON, OFFICE, ROLE_NAMES, ensure_role_groups
 
@@ -676,9 +680,9 @@ def _write_projects(plans, departments, users, today) -> dict:
             if m.replan_reason
         ]
     )
-    escalations = Escalation.objects.bulk_create(
+    escalations = escalations_bulk_create(
         [
-            Escalation(project_id=project.id, colour=colour, reason=reason, until=until, author=leader)
+            dict(project_id=project.id, colour=colour, reason=reason, until=until, author=leader)
             for project, plan in zip(projects, plans)
             if plan.escalation
             for colour, reason, until in [plan.escalation]

@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from qiantang.people import display_name
+
 from .models import Colour, Department, Project
-from .selectors import display_name
 
 FILTER_PARAMS = ("sector", "department", "cadre", "level", "state", "colour", "q")
 

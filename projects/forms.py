@@ -1,4 +1,4 @@
-"""Forms of the staff pages: a milestone edit, a progress entry, an escalation (督办),
+"""Forms of the staff pages: a milestone edit, a progress entry, a re-plan proposal,
 and the throttled password forms (site and admin sign-in, password change)."""
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from qiantang_warnings.models import Escalation
+from qiantang.dates import EARLIEST_DATE, LATEST_DATE, validate_date_in_range
 
 from . import throttle
-from .models import EARLIEST_DATE, LATEST_DATE, ProgressEntry, validate_date_in_range
+from .models import ProgressEntry
 
 DATE_ERRORS = {"invalid": _("请输入有效的日期（年-月-日）")}
 
@@ -102,26 +102,6 @@ class ProgressForm(forms.Form):
         error_messages={"max_length": _("内容不能超过%(limit_value)d字")},
     )
     based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-
-class EscalationForm(forms.Form):
-    colour = forms.ChoiceField(
-        label=_("督办等级"), choices=Escalation.EscalatedColour.choices,
-        initial=Escalation.EscalatedColour.RED,
-    )
-    reason = forms.CharField(
-        label=_("督办原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": _("督办须填写原因")},
-    )
-    until = forms.DateField(
-        label=_("督办截止日期"), widget=date_input(), error_messages={
-            **DATE_ERRORS, "required": _("请填写督办截止日期"),
-        },
-    )
-
-    def __init__(self, *args, today, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["until"].widget.attrs["min"] = today.isoformat()
 
 
 PROGRESS_KINDS = [kind for kind, _label in ProgressEntry.Kind.choices]

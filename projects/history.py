@@ -13,8 +13,10 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
+from qiantang.people import display_name
+from qiantang_warnings.selectors import status_changes_of
+
 from .models import Colour, Department, Milestone, MilestoneType, Project
-from .selectors import display_name
 from .services import HISTORY_BASELINE
 
 MILESTONE_FIELDS = ("planned_date", "actual_date", "not_applicable", "owner_department_id")
@@ -141,8 +143,6 @@ def project_history(project: Project, *, limit: int = 50) -> list[HistoryEntry]:
 
 def _colour_changes(project: Project, limit: int = 50) -> list[HistoryEntry]:
     """The project's changes of colour (状态变化), as the recompute recorded them."""
-    from qiantang_warnings.models import StatusChange
-
     labels = dict(Colour.choices)
     return [
         HistoryEntry(
@@ -158,5 +158,5 @@ def _colour_changes(project: Project, limit: int = 50) -> list[HistoryEntry]:
                 )
             ],
         )
-        for change in StatusChange.objects.filter(project=project).order_by("-at", "-id")[:limit]
+        for change in status_changes_of(project, limit=limit)
     ]

@@ -12,17 +12,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+# The date range is the kernel's; imported here too because the first migrations name the
+# validator by this module's path.
+from qiantang.dates import EARLIEST_DATE, LATEST_DATE, validate_date_in_range  # noqa: F401
+from qiantang_warnings.reasons import render_reason
+
 from .codes import normalize_project_code, validate_project_code
-
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2099, 12, 31)
-
-
-def validate_date_in_range(value):
-    if value is not None and not (EARLIEST_DATE <= value <= LATEST_DATE):
-        raise ValidationError(
-            _("日期须在2000-01-01至2099-12-31之间"), code="date_out_of_range"
-        )
 
 
 class Colour(models.TextChoices):
@@ -192,8 +187,6 @@ class Project(models.Model):
 
     @property
     def reason_texts(self) -> list[str]:
-        from qiantang_warnings.reasons import render_reason
-
         return [render_reason(reason) for reason in self.reasons]
 
     @property

@@ -16,14 +16,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from qiantang.clock import local_today
 from qiantang.htmx import login_required
-from qiantang_warnings.selectors import local_today
 
 from . import permissions
 from .forms import ReplanDecisionForm
 from .models import ReplanProposal
 from .replans import (
-    ProposalAlreadyDecided, approve_replan, decided_proposals, pending_count, pending_proposals,
+    ProposalAlreadyDecided,
+    approve_replan,
+    decided_proposals,
+    pending_count,
+    pending_proposals,
     reject_replan,
 )
 

@@ -17,8 +17,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Milestone, Project, ReplanProposal, validate_date_in_range
-from .selectors import display_name
+from qiantang.dates import validate_date_in_range
+from qiantang.people import display_name
+
+from .models import Milestone, Project, ReplanProposal
 from .services import edit_milestone
 
 PENDING = ReplanProposal.State.PENDING

@@ -1,6 +1,7 @@
 """Reads for the staff pages."""
-from django.db.models import Case, CharField, Count, IntegerField, Max, Q, Value, When
-from django.db.models.functions import Coalesce, Concat, NullIf
+from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+
+from qiantang.people import person_name
 
 from .models import GREEN_AFTER_REPLAN, Colour, Project
 
@@ -24,18 +25,6 @@ BOARD_FILTERS = {
     GREEN_AFTER_REPLAN_FILTER: GREEN_AFTER_REPLAN,
     INACTIVE: ~Q(state=Project.State.ACTIVE),
 }
-
-
-def display_name(user) -> str:
-    """A user's name as Chinese readers expect it (surname first, no space), else the
-    username; person_name() below is the same rule in SQL."""
-    return f"{user.last_name}{user.first_name}" or user.username
-
-
-def person_name(prefix: str = ""):
-    """A user's name as Chinese readers expect it (surname first, no space), else the username."""
-    full = Concat(f"{prefix}last_name", f"{prefix}first_name", output_field=CharField())
-    return Coalesce(NullIf(full, Value("")), f"{prefix}username", output_field=CharField())
 
 
 def listed_projects():

@@ -2,7 +2,7 @@
 
 record_milestone_change validates and saves; its callers (admin, importer)
 recompute the affected projects in the same request and transaction. The staff
-pages' services (edit_milestone, save_progress, escalate) recompute the project
+pages' services (edit_milestone, save_progress) recompute the project
 themselves, inside their own transaction, and refuse stale edits (EditConflict).
 """
 from __future__ import annotations
@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from qiantang_warnings.services import recompute_projects
 
 from . import permissions
 from .models import Milestone, MilestoneReplan, ProgressEntry, Project
@@ -111,8 +113,6 @@ def edit_milestone(
     change nothing. Raises ValidationError for the refusals of the warning rules.
     An edit that changes nothing saves nothing (no empty history entry).
     """
-    from qiantang_warnings.recompute import recompute_projects
-
     with transaction.atomic():
         current = (
             Milestone.objects.select_for_update(of=("self",))
@@ -160,8 +160,6 @@ def save_progress(
     `based_on` is the id of the latest entry the editor saw (None: none yet); when a
     newer entry exists, raise EditConflict with the project. Same text: nothing saved.
     """
-    from qiantang_warnings.recompute import recompute_projects
-
     field = PROGRESS_FIELDS[kind]
     text = text.strip()
     with transaction.atomic():
@@ -186,36 +184,3 @@ def save_progress(
         )
         recompute_projects([current.id], today=today)
     return entry
-
-
-def escalate(
-    project: Project, *, colour: str, reason: str, until: date | None, by=None, today: date
-):
-    """督办: raise the project's colour until a date, then recompute it.
-
-    Raises ValidationError (nothing saved) without a reason, with an end date before
-    today or after 2099-12-31, or with a colour other than yellow or red.
-    """
-    from qiantang_warnings.models import Escalation
-    from qiantang_warnings.recompute import recompute_projects
-
-    escalation = Escalation(
-        project=project,
-        colour=colour,
-        reason=(reason or "").strip(),
-        until=until,
-        author=by if getattr(by, "is_authenticated", False) else None,
-    )
-    errors = {}
-    try:
-        escalation.full_clean(exclude=["project", "author"])
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if until is not None and until < today and "until" not in errors:
-        errors["until"] = [_("督办截止日期不能早于今天")]
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        escalation.save()
-        recompute_projects([project.id], today=today)
-    return escalation

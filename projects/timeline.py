@@ -11,11 +11,12 @@ from typing import Iterable
 
 from django.db.models import Prefetch
 
+from qiantang.people import person_name
 from qiantang_warnings import rules
 from qiantang_warnings.selectors import rules_context
 
 from .models import Milestone, Project, ReplanProposal
-from .selectors import COLOUR_RANK, person_name
+from .selectors import COLOUR_RANK
 
 COLOUR_ORDER = {rules.RED: 0, rules.YELLOW: 1, rules.GREEN: 2, None: 3, "": 3}
 

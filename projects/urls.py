@@ -23,7 +23,6 @@ urlpatterns = [
         name="replan_propose",
     ),
     path("projects/<str:code>/notes/<slug:kind>/", views.progress_edit, name="progress_edit"),
-    path("projects/<str:code>/escalations/", views.escalation_create, name="escalation_create"),
     path("replans/", replan_views.replan_queue, name="replan_queue"),
     path("replans/<int:pk>/approve/", replan_views.replan_approve, name="replan_approve"),
     path("replans/<int:pk>/reject/", replan_views.replan_reject, name="replan_reject"),

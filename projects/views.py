@@ -1,5 +1,6 @@
 """Staff pages: the board at `/`, the project list, my projects, one project, and
-the edits made from the project page (milestones, progress, escalations).
+the edits made from the project page (milestones, re-plan proposals, progress); the
+escalation panel (督办) comes from qiantang_warnings (its form posts to escalation_views).
 
 Every write checks the permission module on the server first (403, nothing
 changed), goes through a service that recomputes the project in the same
@@ -14,22 +15,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from qiantang.htmx import login_required
-from qiantang_warnings.selectors import local_today
+from qiantang.clock import local_today
+from qiantang.htmx import login_required, render_partials
+from qiantang_warnings.selectors import escalation_panel
 
 from . import permissions
 from .codes import is_valid_project_code, normalize_project_code
 from .filters import ProjectFilterForm
 from .forms import (
-    PROGRESS_KINDS, EscalationForm, MilestoneEditForm, ProgressForm, ReplanProposalForm,
+    PROGRESS_KINDS,
+    MilestoneEditForm,
+    ProgressForm,
+    ReplanProposalForm,
 )
 from .history import project_history
 from .models import Milestone, ProgressEntry, Project
-from .selectors import listed_projects, project_board
 from .replans import proposals_of_project, propose_replan
-from .services import EditConflict, edit_milestone, escalate, save_progress
+from .selectors import listed_projects, project_board
+from .services import EditConflict, edit_milestone, save_progress
 from .timeline import my_project_list, pending_for_departments, project_timeline, timeline_row
 
 PAGE_SIZE = 50
@@ -80,7 +85,7 @@ def my_projects(request):
 # --- One project -------------------------------------------------------------------
 
 
-def _project_or_404(code: str) -> Project:
+def project_or_404(code: str) -> Project:
     # A hand-typed or pasted URL (qt-0001, a trailing zero-width space) finds the
     # project by its one spelling; a code the rule refuses cannot be stored, so it is
     # a 404 without a query (and a NUL byte never reaches the database).
@@ -130,9 +135,7 @@ def detail_context(request, project: Project, **extra) -> dict:
         "today": today,
         "rows": project_timeline(project, today=today, editable_ids=editable_ids),
         "team": project.team.order_by("last_name", "first_name", "username"),
-        "escalations": project.escalations.select_related("author"),
-        "can_escalate": permissions.can_escalate(user),
-        "escalation_form": EscalationForm(today=today),
+        **escalation_panel(project, user=user, today=today),
         "history": project_history(project),
         "proposals": proposals_of_project(project),
         **_notes_context(project, user),
@@ -143,15 +146,15 @@ def detail_context(request, project: Project, **extra) -> dict:
 
 @login_required
 def project_detail(request, code):
-    project = _project_or_404(code)
+    project = project_or_404(code)
     if code != project.code:
         return redirect("project_detail", code=project.code)
     return render(request, DETAIL, detail_context(request, project))
 
 
 def _fragments(request, *parts) -> HttpResponse:
-    """Concatenate rendered partials into one HTMX response."""
-    return HttpResponse("".join(render_to_string(f"{DETAIL}#{name}", ctx, request=request) for name, ctx in parts))
+    """Partials of the project page as one HTMX response (the first swapped in place)."""
+    return render_partials(request, DETAIL, *parts)
 
 
 def _oob_project_parts(request, project: Project) -> list:
@@ -167,7 +170,7 @@ def _oob_project_parts(request, project: Project) -> list:
 
 
 def _editable_milestone(request, code, type_code) -> Milestone:
-    project = _project_or_404(code)
+    project = project_or_404(code)
     milestone = _milestone_or_404(project, type_code)
     if not permissions.can_edit_milestone(request.user, milestone):
         raise PermissionDenied(_("您无权修改该节点"))
@@ -178,7 +181,7 @@ def _editable_milestone(request, code, type_code) -> Milestone:
 @require_http_methods(["GET"])
 def milestone_row(request, code, type_code):
     """The row as shown (Escape / 取消 in the HTMX editor)."""
-    project = _project_or_404(code)
+    project = project_or_404(code)
     milestone = _milestone_or_404(project, type_code)
     if not request.htmx:
         return redirect(_row_url(project, type_code))
@@ -288,7 +291,7 @@ def _conflict_form(submitted, current, today):
 
 
 def _proposable_milestone(request, code, type_code) -> Milestone:
-    project = _project_or_404(code)
+    project = project_or_404(code)
     milestone = _milestone_or_404(project, type_code)
     if not permissions.can_propose_replan(request.user, milestone):
         raise PermissionDenied(_("您无权为该节点申请调整计划"))
@@ -358,7 +361,7 @@ def replan_propose(request, code, type_code):
 
 
 def _editable_project(request, code) -> Project:
-    project = _project_or_404(code)
+    project = project_or_404(code)
     if not permissions.can_edit_project(request.user, project):
         raise PermissionDenied(_("您无权修改该项目"))
     return project
@@ -422,45 +425,3 @@ def progress_edit(request, code, kind):
         response.content = response.content + extra.encode()
         return response
     return _render_notes(request, project, editing=kind, form=form)
-
-
-# --- Escalation (督办) --------------------------------------------------------------------
-
-
-@login_required
-@require_POST
-def escalation_create(request, code):
-    project = _project_or_404(code)
-    if not permissions.can_escalate(request.user):
-        raise PermissionDenied(_("只有领导和投资管理科可以督办"))
-    today = local_today()
-    form = EscalationForm(request.POST, today=today)
-    if form.is_valid():
-        try:
-            escalate(
-                project, colour=form.cleaned_data["colour"], reason=form.cleaned_data["reason"],
-                until=form.cleaned_data["until"], by=request.user, today=today,
-            )
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            if not request.htmx:
-                messages.success(request, _("已督办"))
-                return redirect(reverse("project_detail", kwargs={"code": project.code}) + "#escalations")
-            project.refresh_from_db()
-            return _fragments(
-                request,
-                ("escalations", {
-                    "project": project, "escalations": project.escalations.select_related("author"),
-                    "can_escalate": True, "escalation_form": EscalationForm(today=today), "today": today,
-                }),
-                ("project-colour-oob", {"project": project, "oob": True}),
-            )
-    context = {
-        "project": project, "escalations": project.escalations.select_related("author"),
-        "can_escalate": True, "escalation_form": form, "today": today,
-    }
-    if request.htmx:
-        return render(request, f"{DETAIL}#escalations", context)
-    return render(request, DETAIL, detail_context(request, project, escalation_form=form), status=400)

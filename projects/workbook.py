@@ -15,11 +15,11 @@ from typing import Any, Iterable, Sequence
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from qiantang.dates import is_in_range
+
 from .codes import clean_project_code, normalize_project_code
 
 SHEET_NAME = "三色预警表"
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
 
 # Project columns: (header, field). Milestone columns sit between 项目状态 and 进展情况.
 CODE = "code"
@@ -185,7 +185,7 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def _in_range(day: date) -> date:
-    if not EARLIEST <= day <= LATEST:
+    if not is_in_range(day):
         raise CellError(_("日期须在2000年至2099年之间"))
     return day
 

@@ -16,12 +16,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from qiantang_warnings import rules
+from qiantang.people import display_name
 from qiantang_warnings.selectors import rules_context
 
 from . import workbook as fmt
 from .models import Milestone, MilestoneType, Project
-from .selectors import display_name
 
 # The office's colours: strong fills for the project's 预警等级, Excel's light
 # "bad / neutral / good" fills for milestone date cells, so dates stay legible.

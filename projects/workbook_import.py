@@ -40,17 +40,21 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from qiantang_warnings.recompute import recompute_projects
+from qiantang.people import display_name
+from qiantang_warnings.services import recompute_projects
 
 from . import workbook as fmt
 from .models import (
-    Department, Milestone, MilestoneReplan, MilestoneType, Project, ReplanProposal,
+    Department,
+    Milestone,
+    MilestoneReplan,
+    MilestoneType,
+    Project,
+    ReplanProposal,
     create_missing_milestones,
 )
-from .selectors import display_name
 from .roles import CADRE
 
 MAX_BYTES = 10 * 1024 * 1024

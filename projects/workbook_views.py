@@ -22,11 +22,11 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qiantang_warnings.selectors import local_today
+from qiantang.clock import local_today
 
 from .filters import ProjectFilterForm
-from .permissions import can_import_replacing
 from .models import Project
+from .permissions import can_import_replacing
 from .roles import OFFICE, has_role
 from .workbook_export import build_workbook, export_filename
 from .workbook_import import MAX_BYTES, import_workbook

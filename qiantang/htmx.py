@@ -3,6 +3,8 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required as django_login_required
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -20,3 +22,12 @@ def login_required(view):
         return wrapped(request, *args, **kwargs)
 
     return check
+
+
+def render_partials(request, template: str, *parts: tuple[str, dict]) -> HttpResponse:
+    """One HTMX response of several named partials of one page's template, in order:
+    the first is swapped into the target, the others carry hx-swap-oob themselves
+    (their `-oob` partials, rendered with "oob": True in their context)."""
+    return HttpResponse(
+        "".join(render_to_string(f"{template}#{name}", context, request=request) for name, context in parts)
+    )

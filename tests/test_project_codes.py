@@ -125,8 +125,10 @@ def test_the_message_is_chinese_at_the_source():
 
 
 def _code_patterns():
+    from qiantang_warnings import escalation_urls
+
     return [
-        p for p in project_urls.urlpatterns
+        p for p in [*project_urls.urlpatterns, *escalation_urls.urlpatterns]
         if isinstance(p, URLPattern) and "<str:code>" in str(p.pattern)
     ]
 
@@ -136,6 +138,7 @@ URL_KWARGS = {
     "milestone_edit": {"type_code": "signing"},
     "milestone_row": {"type_code": "signing"},
     "progress_edit": {"kind": "progress"},
+    "replan_propose": {"type_code": "signing"},
     "escalation_create": {},
 }
 

@@ -6,47 +6,35 @@ same request (and transaction), so nobody waits for beat.
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin
+from qiantang.clock import local_today
+
 from .models import CalendarDay, Escalation, StatusChange, WarningPolicy
-from .recompute import recompute_all, recompute_projects
-from .selectors import local_today, uncovered_years_to_report
-
-ALL_PROJECTS = None
+from .selectors import uncovered_years_to_report
 
 
-class RecomputeOnSaveMixin:
-    """Admin mixin: after a save or delete, recompute the projects it affects."""
+class EscalationInline(admin.TabularInline):
+    """督办 on the project's admin page; a new one is signed by whoever adds it."""
 
-    def affected_project_ids(self, obj):
-        """Ids of projects whose colour this object feeds; ALL_PROJECTS for all."""
-        raise NotImplementedError
+    model = Escalation
+    extra = 0
+    fields = ["colour", "reason", "until", "author", "created_at"]
+    readonly_fields = ["author", "created_at"]
 
-    def _recompute(self, project_ids):
-        today = local_today()
-        if project_ids is ALL_PROJECTS:
-            recompute_all(today=today)
-        elif project_ids:
-            recompute_projects(project_ids, today=today)
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        self._recompute(self.affected_project_ids(form.instance))
+        class SignedFormSet(formset):
+            def save_new(self, form, commit=True):
+                form.instance.author = request.user
+                return super().save_new(form, commit=commit)
 
-    def delete_model(self, request, obj):
-        affected = self.affected_project_ids(obj)
-        super().delete_model(request, obj)
-        self._recompute(affected)
+        return SignedFormSet
 
-    def delete_queryset(self, request, queryset):
-        affected = set()
-        for obj in queryset:
-            ids = self.affected_project_ids(obj)
-            if ids is ALL_PROJECTS:
-                affected = ALL_PROJECTS
-                break
-            affected.update(ids)
-        super().delete_queryset(request, queryset)
-        self._recompute(affected)
 
+# The warnings engine adds its inline to the register's project page (this app depends on
+# projects, never the other way round); ProjectAdmin recomputes after every save.
+ProjectAdmin.inlines = [*ProjectAdmin.inlines, EscalationInline]
 
 @admin.register(WarningPolicy)
 class WarningPolicyAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):

@@ -19,7 +19,18 @@ from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import (
-    Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
     When,
 )
 from django.db.models.expressions import RawSQL
@@ -30,7 +41,7 @@ from django.utils.translation import ngettext
 
 from projects.filters import FILTER_PARAMS, apply_filters
 from projects.models import GREEN_AFTER_REPLAN, Colour, Project, is_green_after_replan
-from projects.selectors import person_name
+from qiantang.people import person_name
 
 from . import rules
 from .models import Escalation, StatusChange

@@ -21,8 +21,9 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
+
+from qiantang.links import absolute_url
 
 from .digest import Digest, Recipient, build_digest, district_snapshot, recipients
 from .models import DigestDelivery
@@ -97,7 +98,7 @@ def _finish(claim_: Claim, **fields) -> bool:
 # ---------------------------------------------------------------- the message
 
 def preferences_url() -> str:
-    return settings.SITE_URL + reverse("digest_preferences")
+    return absolute_url("digest_preferences")
 
 
 def render_message(digest: Digest, *, to: str, msg_id: str, connection=None) -> EmailMultiAlternatives:
@@ -106,7 +107,7 @@ def render_message(digest: Digest, *, to: str, msg_id: str, connection=None) -> 
         context = {
             "digest": digest,
             "site_url": settings.SITE_URL,
-            "preview_url": settings.SITE_URL + reverse("digest_preview"),
+            "preview_url": absolute_url("digest_preview"),
             "preferences_url": preferences_url(),
         }
         subject = " ".join(render_to_string("emails/digest/subject.txt", context).split())

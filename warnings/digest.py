@@ -14,16 +14,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
-from projects.permissions import projects_of_cadre
 from projects.models import Department, Milestone, Project, ReplanProposal
+from projects.permissions import projects_of_cadre
 from projects.roles import CADRE, LEADER, LIAISON, OFFICE
-from projects.selectors import display_name
+from qiantang.links import absolute_url
+from qiantang.people import display_name, person_name
 
 from . import rules
 from .models import DigestPreference, Escalation, StatusChange
@@ -206,7 +205,7 @@ class DistrictSnapshot:
 
 
 def project_url(code: str) -> str:
-    return settings.SITE_URL + reverse("project_detail", kwargs={"code": code})
+    return absolute_url("project_detail", code=code)
 
 
 def _person(user_row) -> str:
@@ -222,8 +221,6 @@ def district_snapshot(*, week: str, today: date, project_ids=None, proposer_ids=
     district. About ten queries in either case, whatever the number of projects and
     recipients.
     """
-    from projects.selectors import person_name
-
     active = Project.objects.filter(state=Project.State.ACTIVE)
     if project_ids is not None:
         active = active.filter(id__in=project_ids)
@@ -289,8 +286,6 @@ def _replan_rows(week: str, proposer_ids) -> list[ReplanRow]:
     Whatever the project's state now: a decision on a project paused since is still news
     to its proposer.
     """
-    from projects.selectors import person_name
-
     queryset = ReplanProposal.objects.filter(
         Q(state=ReplanProposal.State.PENDING) | Q(decided_at__gte=week_start(week), decided_at__lt=week_end(week))
     )
@@ -415,7 +410,7 @@ class Digest:
 
     @property
     def replan_queue_url(self) -> str:
-        return settings.SITE_URL + reverse("replan_queue")
+        return absolute_url("replan_queue")
 
     @property
     def count_rows(self) -> list[dict]:

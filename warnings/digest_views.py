@@ -4,18 +4,18 @@ Both act only on request.user: there is no user id in any URL or form, so nobody
 read or change another person's digest or preferences.
 """
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from qiantang.clock import local_today
+from qiantang.links import absolute_url
+
 from .digest import digest_for_user, week_label
 from .models import DigestPreference
-from .selectors import local_today
 
 
 class DigestPreferenceForm(forms.ModelForm):
@@ -38,8 +38,8 @@ def preview(request):
         "warnings/digest_preview.html",
         {
             "digest": digest,
-            "preferences_url": settings.SITE_URL + reverse("digest_preferences"),
-            "preview_url": settings.SITE_URL + reverse("digest_preview"),
+            "preferences_url": absolute_url("digest_preferences"),
+            "preview_url": absolute_url("digest_preview"),
             "has_email": bool(request.user.email),
         },
     )

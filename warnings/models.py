@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from projects.models import Colour, Project, validate_date_in_range
+from projects.models import Colour, Project
+from qiantang.dates import validate_date_in_range
 
 from . import rules
 

@@ -6,16 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from django.utils import timezone
-
 from . import rules
-from .models import CalendarDay, WarningPolicy
+from .models import CalendarDay, StatusChange, WarningPolicy
 from .workdays import WorkingCalendar, build_calendar
-
-
-def local_today() -> date:
-    """Today in Asia/Shanghai; only outermost callers (views, tasks, commands) ask."""
-    return timezone.localdate()
 
 
 def calendar_years(today: date) -> range:
@@ -140,3 +133,25 @@ def rules_context(today: date | None) -> RulesContext:
         type_policies={type_id: type_policy(row, policy) for type_id, row in types.items()},
         calendar=calendar,
     )
+
+
+# ---------------------------------------------------------------- for the project page
+
+
+def status_changes_of(project, *, limit: int = 50):
+    """The project's changes of colour (状态变化), newest first, as the recompute recorded them."""
+    return StatusChange.objects.filter(project=project).order_by("-at", "-id")[:limit]
+
+
+def escalation_panel(project, *, user, today: date, form=None) -> dict:
+    """What the project page's 督办 panel shows: the project's escalations and, for those
+    who may escalate (leaders, the office), the form."""
+    from projects.permissions import can_escalate
+
+    from .forms import EscalationForm
+
+    return {
+        "escalations": project.escalations.select_related("author"),
+        "can_escalate": can_escalate(user),
+        "escalation_form": form if form is not None else EscalationForm(today=today),
+    }

@@ -1,9 +1,10 @@
 """Celery tasks: thin wrappers over the recompute service."""
 from celery import shared_task
 
+from qiantang.clock import local_today
+
 from .delivery import DigestSendError
 from .recompute import recompute_all
-from .selectors import local_today
 
 
 @shared_task(name="qiantang_warnings.tasks.recompute_all_warnings")

@@ -16,12 +16,12 @@ from django_htmx.http import push_url, reswap, retarget
 
 from projects.filters import ProjectFilterForm
 from projects.models import Colour
+from qiantang.clock import local_today
 from qiantang.htmx import login_required
 
 from .charts import trend_svg
 from .dashboard import dashboard as dashboard_data
 from .dashboard import filter_values, fingerprint, query_string
-from .selectors import local_today
 
 DEFAULT_REFRESH_SECONDS = 30
 FILTER_FORM_ID = "dash-filters"  # ids in the template

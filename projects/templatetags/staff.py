@@ -1,7 +1,7 @@
 """Template helpers for the staff pages."""
 from django import template
 
-from projects.selectors import display_name
+from qiantang.people import display_name
 
 register = template.Library()
 

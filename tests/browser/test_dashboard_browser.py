@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from projects.demo import seed_demo
 from projects.models import Project
-from qiantang_warnings.selectors import local_today
+from qiantang.clock import local_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -25,7 +25,6 @@ SECTOR = "集成电路"
 
 @pytest.fixture
 def demo(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.DASHBOARD_REFRESH_SECONDS = 1
     # The pages ask the clock for today, so the demo is placed around the real today.
     return seed_demo(projects=60, password=PASSWORD, today=local_today())

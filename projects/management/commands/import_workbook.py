@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from projects.permissions import is_office
 from projects.workbook_import import WorkbookRefused, import_workbook, read_file
-from qiantang_warnings.selectors import local_today
+from qiantang.clock import local_today
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from django.utils.translation import gettext as _
 from projects.demo import DEFAULT_PROJECTS, DemoDataRefused, seed_demo
 from projects.models import Project
 from projects.roles import ROLE_NAMES
-from qiantang_warnings.management.commands.recompute_warnings import parse_as_of
-from qiantang_warnings.selectors import local_today
+from qiantang.clock import local_today
+from qiantang.dates import parse_as_of
 
 
 def positive_int(value: str) -> int:

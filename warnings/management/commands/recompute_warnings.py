@@ -1,22 +1,9 @@
 """python manage.py recompute_warnings [--as-of YYYY-MM-DD]"""
-import argparse
-from datetime import date
-
 from django.core.management.base import BaseCommand
 
-from projects.models import EARLIEST_DATE, LATEST_DATE
+from qiantang.clock import local_today
+from qiantang.dates import parse_as_of
 from qiantang_warnings.recompute import recompute_all
-from qiantang_warnings.selectors import local_today
-
-
-def parse_as_of(value: str) -> date:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"须为 YYYY-MM-DD 格式的日期：“{value}”") from None
-    if not (EARLIEST_DATE <= day <= LATEST_DATE):
-        raise argparse.ArgumentTypeError(f"须在2000-01-01至2099-12-31之间：“{value}”")
-    return day
 
 
 class Command(BaseCommand):

@@ -4,10 +4,17 @@ Running it again for the same week sends nothing: every recipient's delivery is 
 """
 from django.core.management.base import BaseCommand, CommandError
 
+from qiantang.clock import local_today
 from qiantang_warnings.delivery import send_week
-from qiantang_warnings.digest import build_digest, district_snapshot, parse_week, recipients, week_label, week_monday
+from qiantang_warnings.digest import (
+    build_digest,
+    district_snapshot,
+    parse_week,
+    recipients,
+    week_label,
+    week_monday,
+)
 from qiantang_warnings.models import DigestDelivery
-from qiantang_warnings.selectors import local_today
 
 
 class Command(BaseCommand):

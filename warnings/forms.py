@@ -1,0 +1,27 @@
+"""Forms of the warnings engine shown on the staff pages: an escalation (督办)."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from projects.forms import DATE_ERRORS, date_input
+
+from .models import Escalation
+
+
+class EscalationForm(forms.Form):
+    colour = forms.ChoiceField(
+        label=_("督办等级"), choices=Escalation.EscalatedColour.choices,
+        initial=Escalation.EscalatedColour.RED,
+    )
+    reason = forms.CharField(
+        label=_("督办原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("督办须填写原因")},
+    )
+    until = forms.DateField(
+        label=_("督办截止日期"), widget=date_input(), error_messages={
+            **DATE_ERRORS, "required": _("请填写督办截止日期"),
+        },
+    )
+
+    def __init__(self, *args, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["until"].widget.attrs["min"] = today.isoformat()
