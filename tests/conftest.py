@@ -42,6 +42,13 @@ def frozen_clock(request):
     yield machine
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Every test hashes passwords with MD5: the default hasher is slow on purpose, and the
+    suite signs in thousands of times. Production keeps Django's defaults."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def today():
     return TODAY

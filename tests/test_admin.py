@@ -35,12 +35,6 @@ def frozen():
         yield traveller
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # role_users hashes five passwords per test; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def office(client, role_users):
     client.force_login(role_users["office"])

@@ -24,11 +24,6 @@ SECTOR = "sector=%E9%9B%86%E6%88%90%E7%94%B5%E8%B7%AF"  # 集成电路
 
 
 @pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def frozen_today(time_machine, today):
     """The view asks the clock for today: 10:00 in Shanghai on the suite's day."""
     time_machine.move_to(datetime(today.year, today.month, today.day, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)

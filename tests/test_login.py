@@ -11,11 +11,6 @@ PASSWORD = "pw-for-tests-1"  # the role_users fixture's password
 START = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clock(time_machine):
     time_machine.move_to(START, tick=False)

@@ -23,7 +23,6 @@ LOCKED = "登录失败次数过多，请15分钟后再试。"
 
 @pytest.fixture(autouse=True)
 def throttle_settings(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LOGIN_FAILURE_LIMIT = 5
     settings.LOGIN_FAILURE_WINDOW = 900
 

@@ -7,11 +7,6 @@ from projects.models import Department, Milestone
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(make_project, role_users):
     housing = Department.objects.create(name="区住建局")

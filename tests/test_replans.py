@@ -25,12 +25,6 @@ from qiantang_warnings.recompute import recompute_all
 D = timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # role_users hashes five passwords per test; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def late(make_project, role_users, today):
     """cadre1's project, red: signing (planned, baseline today-5) is five days overdue."""

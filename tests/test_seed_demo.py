@@ -19,11 +19,6 @@ from qiantang_warnings.models import Escalation, StatusChange
 PASSWORD = "demo-pass-for-tests"
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run(*args) -> str:
     out = StringIO()
     call_command("seed_demo", *args, stdout=out)

@@ -11,12 +11,6 @@ from projects.services import record_milestone_change
 D = timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # role_users hashes five passwords per test; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def signing(make_project):
     project = make_project()

@@ -14,11 +14,6 @@ from qiantang_warnings.recompute import recompute_all
 PASSWORD = "pw-for-tests-1"  # the role_users fixture's password
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def board(make_project, today):
     """One project of each colour, one waiting for a plan, one paused; recomputed as of today."""

@@ -15,11 +15,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def frozen_today(time_machine, today):
     # The clock ticks (from 10:00 on `today`), so each save gets its own updated_at.
     time_machine.move_to(f"{today.isoformat()} 10:00 +08:00", tick=True)

@@ -13,11 +13,6 @@ PASSWORD = "pw-for-tests-1"
 
 
 @pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def frozen_today(time_machine, today):
     time_machine.move_to(f"{today.isoformat()} 10:00 +08:00", tick=False)
 

@@ -15,11 +15,6 @@ D = timedelta(days=1)
 QUEUE = reverse("replan_queue")
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def late(make_project, role_users, today):
     """cadre1's red project: signing (plan and baseline today-5) is five days overdue."""

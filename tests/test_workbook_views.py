@@ -70,7 +70,6 @@ from tests.test_workbook_import import ROWS, office_workbook  # noqa: E402
 @pytest.fixture(autouse=True)
 def uploads_in_tmp(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return tmp_path / "imports"
 
 

@@ -20,7 +20,6 @@ PASSWORD = "browser-demo-pw-1"
 
 @pytest.fixture
 def demo_board(settings, today):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return seed_demo(projects=40, password=PASSWORD, today=today)
 
 

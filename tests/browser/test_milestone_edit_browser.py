@@ -21,7 +21,6 @@ PASSWORD = "browser-demo-pw-1"
 def demo(settings, today, time_machine):
     # The live server's "today" is the demo's today (the clock ticks from 10:00).
     time_machine.move_to(f"{today.isoformat()} 10:00 +08:00", tick=True)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return seed_demo(projects=40, password=PASSWORD, today=today)
 
 

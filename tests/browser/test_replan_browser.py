@@ -19,7 +19,6 @@ PASSWORD = "pw-for-tests-1"  # the role_users fixture's
 def late(make_project, role_users, settings, today, time_machine):
     # The live server's "today" is the suite's (the clock ticks from 10:00).
     time_machine.move_to(f"{today.isoformat()} 10:00 +08:00", tick=True)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     for user in role_users.values():
         user.set_password(PASSWORD)
         user.save()

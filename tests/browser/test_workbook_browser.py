@@ -21,7 +21,6 @@ PASSWORD = "browser-demo-pw-1"
 
 @pytest.fixture
 def demo(settings, today, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.VAR_DIR = tmp_path
     return seed_demo(projects=40, password=PASSWORD, today=today)
 
