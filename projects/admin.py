@@ -7,6 +7,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from qiantang import colours
 from qiantang.clock import local_today
 from qiantang.people import display_name
 from qiantang_warnings.services import recompute_all, recompute_projects
@@ -65,7 +66,6 @@ class RecomputeOnSaveMixin:
         self._recompute(affected)
 
 
-COLOUR_CSS = {"red": "#d93025", "yellow": "#f4b400", "green": "#188038"}
 
 
 def colour_badge(colour: str, label: str):
@@ -74,7 +74,7 @@ def colour_badge(colour: str, label: str):
     return format_html(
         '<span style="display:inline-block;min-width:2.5em;padding:1px 6px;border-radius:8px;'
         'color:#fff;background:{};text-align:center">{}</span>',
-        COLOUR_CSS[colour],
+        colours.SCREEN[colour],
         label,
     )
 

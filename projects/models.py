@@ -14,16 +14,11 @@ from simple_history.models import HistoricalRecords
 
 # The date range is the kernel's; imported here too because the first migrations name the
 # validator by this module's path.
+from qiantang.colours import Colour
 from qiantang.dates import EARLIEST_DATE, LATEST_DATE, validate_date_in_range  # noqa: F401
 from qiantang_warnings.reasons import render_reason
 
 from .codes import normalize_project_code, validate_project_code
-
-
-class Colour(models.TextChoices):
-    RED = "red", _("红")
-    YELLOW = "yellow", _("黄")
-    GREEN = "green", _("绿")
 
 
 def is_green_after_replan(colour: str, baseline_colour: str) -> bool:

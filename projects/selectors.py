@@ -1,15 +1,15 @@
 """Reads for the staff pages."""
 from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
 
+from qiantang import colours
 from qiantang.people import person_name
 
 from .models import GREEN_AFTER_REPLAN, Colour, Project
 
+# colours.position() in SQL: worst first, uncoloured (paused, completed, terminated) last.
 COLOUR_RANK = Case(
-    When(colour=Colour.RED, then=Value(0)),
-    When(colour=Colour.YELLOW, then=Value(1)),
-    When(colour=Colour.GREEN, then=Value(2)),
-    default=Value(3),  # uncoloured: paused, completed, terminated
+    *[When(colour=colour, then=Value(colours.position(colour))) for colour in colours.WORST_FIRST],
+    default=Value(colours.position(None)),
     output_field=IntegerField(),
 )
 

@@ -11,6 +11,7 @@ from typing import Iterable
 
 from django.db.models import Prefetch
 
+from qiantang import colours
 from qiantang.people import person_name
 from qiantang_warnings import rules
 from qiantang_warnings.selectors import rules_context
@@ -18,7 +19,6 @@ from qiantang_warnings.selectors import rules_context
 from .models import Milestone, Project, ReplanProposal
 from .selectors import COLOUR_RANK
 
-COLOUR_ORDER = {rules.RED: 0, rules.YELLOW: 1, rules.GREEN: 2, None: 3, "": 3}
 
 
 @dataclass
@@ -187,7 +187,7 @@ def pending_for_departments(department_ids: list[int], *, today: date) -> list[T
                 pending.append(row)
     pending.sort(
         key=lambda row: (
-            COLOUR_ORDER.get(row.colour, 3),
+            colours.position(row.colour),
             row.due_date is None,
             row.due_date or date.max,
             row.milestone.project.code,

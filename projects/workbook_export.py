@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from qiantang import colours as palette
 from qiantang.people import display_name
 from qiantang_warnings.selectors import rules_context
 
@@ -24,10 +25,9 @@ from .models import Milestone, MilestoneType, Project
 
 # The office's colours: strong fills for the project's 预警等级, Excel's light
 # "bad / neutral / good" fills for milestone date cells, so dates stay legible.
-COLOUR_WORDS = {"red": "红", "yellow": "黄", "green": "绿"}
-LEVEL_FILLS = {"red": "FFFF0000", "yellow": "FFFFFF00", "green": "FF00B050"}
-LEVEL_FONTS = {"red": "FFFFFFFF", "yellow": "FF000000", "green": "FFFFFFFF"}
-MILESTONE_FILLS = {"red": "FFFFC7CE", "yellow": "FFFFEB9C", "green": "FFC6EFCE"}
+LEVEL_FILLS = palette.EXCEL_FILL
+LEVEL_FONTS = palette.EXCEL_FONT
+MILESTONE_FILLS = palette.EXCEL_LIGHT_FILL
 HEADER_FILL = "FFD9E1F2"
 DATE_FORMAT = "yyyy-mm-dd"
 TITLE_ROW = 1
@@ -147,9 +147,9 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
             "lead_department": project.lead_department.name if project.lead_department else "",
             "responsible_cadre": _person(project.responsible_cadre),
             "state": fmt.STATE_WORDS.get(project.state, ""),
-            "colour": COLOUR_WORDS.get(project.colour, "") if active else "",
+            "colour": palette.label(project.colour) if active else "",
             "reasons": "；".join(project.reason_texts) if active else "",
-            "baseline_colour": COLOUR_WORDS.get(project.baseline_colour, "") if active else "",
+            "baseline_colour": palette.label(project.baseline_colour) if active else "",
             "replan_count": project.replan_count or "",
             "progress_note": project.progress_note,
             "open_problems": project.open_problems,

@@ -11,11 +11,13 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from qiantang import colours
+
 # Colour, stroke (the yellow is darkened to read on white), dash pattern, marker shape.
 SERIES = (
-    ("red", "#c5221f", "", "square"),
-    ("yellow", "#a87400", "7 4", "triangle"),
-    ("green", "#188038", "2 4", "circle"),
+    (colours.RED, colours.ON_WHITE[colours.RED], "", "square"),
+    (colours.YELLOW, colours.ON_WHITE[colours.YELLOW], "7 4", "triangle"),
+    (colours.GREEN, colours.ON_WHITE[colours.GREEN], "2 4", "circle"),
 )
 WIDTH, HEIGHT = 440, 230
 LEFT, RIGHT, TOP, BOTTOM = 34, 80, 14, 30  # room on the right for "Yellow 123"

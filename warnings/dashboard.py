@@ -41,12 +41,13 @@ from django.utils.translation import ngettext
 
 from projects.filters import FILTER_PARAMS, apply_filters
 from projects.models import GREEN_AFTER_REPLAN, Colour, Project, is_green_after_replan
+from qiantang import colours
 from qiantang.people import person_name
 
 from . import rules
 from .models import Escalation, StatusChange
 
-COLOURS = (Colour.RED.value, Colour.YELLOW.value, Colour.GREEN.value)
+COLOURS = colours.WORST_FIRST
 TREND_WEEKS = 12
 # Lists show the most urgent projects first; the rest are one click away in the project list.
 LIST_LIMIT = 50

@@ -21,6 +21,7 @@ from django.utils import timezone
 from projects.models import Department, Milestone, Project, ReplanProposal
 from projects.permissions import projects_of_cadre
 from projects.roles import CADRE, LEADER, LIAISON, OFFICE
+from qiantang import colours
 from qiantang.links import absolute_url
 from qiantang.people import display_name, person_name
 
@@ -36,8 +37,8 @@ LIST_LIMIT = 30
 LISTS = ("projects", "turned_red", "turned_yellow", "recovered", "due_soon", "needs_plan",
          "escalations", "department_milestones", "green_after_replan", "replan_decisions",
          "replans_pending")
-COLOURS = (rules.RED, rules.YELLOW, rules.GREEN)
-COLOUR_RANK = rules.COLOUR_RANK
+COLOURS = colours.WORST_FIRST
+COLOUR_RANK = colours.RANK
 
 # Recipient kinds: what a digest covers.
 DISTRICT = "district"  # leaders and the office

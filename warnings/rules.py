@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol, Sequence
 
-RED = "red"
-YELLOW = "yellow"
-GREEN = "green"
-COLOUR_RANK = {None: 0, GREEN: 1, YELLOW: 2, RED: 3}
+from qiantang.colours import GREEN, RED, YELLOW  # noqa: E402  (one vocabulary, qiantang/colours.py)
+from qiantang.colours import RANK as COLOUR_RANK  # noqa: E402
 
 ACTIVE = "active"
 

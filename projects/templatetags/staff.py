@@ -1,6 +1,7 @@
 """Template helpers for the staff pages."""
 from django import template
 
+from qiantang import colours
 from qiantang.people import display_name
 
 register = template.Library()
@@ -31,3 +32,21 @@ def replan_nav_count(context):
     from projects.replan_views import replan_nav_count as count
 
     return count(context.get("request"))
+
+
+@register.filter
+def colour_label(colour) -> str:
+    """红 / 黄 / 绿 in the reader's language (qiantang.colours); empty for no colour."""
+    return colours.label(colour)
+
+
+@register.filter
+def colour_hex(colour) -> str:
+    """The screen colour of a badge (emails cannot use the stylesheet's variables)."""
+    return colours.SCREEN.get(colour, "#667085")
+
+
+@register.filter
+def colour_tint(colour) -> str:
+    """A light background for dark text in the colour's cell (emails)."""
+    return colours.TINT.get(colour, "#ffffff")

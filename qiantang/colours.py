@@ -1,0 +1,43 @@
+"""The three colours (预警等级), once: their names, their order, their labels and the palette
+every reader takes — the rules, the lists' ordering, the admin badges, the trend chart, the
+exported workbook and the emails. static/css/app.css repeats the screen colours as CSS
+variables (a stylesheet cannot import Python); tests/test_colours.py keeps the two equal."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Colour(models.TextChoices):
+    RED = "red", _("红")
+    YELLOW = "yellow", _("黄")
+    GREEN = "green", _("绿")
+
+
+RED, YELLOW, GREEN = Colour.RED.value, Colour.YELLOW.value, Colour.GREEN.value
+
+# Worst first: the order of lists, counts and columns.
+WORST_FIRST = (RED, YELLOW, GREEN)
+# Severity for comparisons (worse is higher); no colour (inactive projects) is lowest.
+RANK = {None: 0, "": 0, GREEN: 1, YELLOW: 2, RED: 3}
+
+
+def position(colour: str | None) -> int:
+    """Where a colour sorts, worst first; no colour comes last."""
+    return WORST_FIRST.index(colour) if colour in WORST_FIRST else len(WORST_FIRST)
+
+
+def label(colour: str | None) -> str:
+    """红 / 黄 / 绿 in the reader's language; empty for no colour."""
+    return str(Colour(colour).label) if colour in WORST_FIRST else ""
+
+
+# The screen palette (CSS variables --red, --yellow, --green; admin badges).
+SCREEN = {RED: "#d93025", YELLOW: "#f4b400", GREEN: "#188038"}
+# Lines and text on white (the yellow darkened to stay legible): the trend chart.
+ON_WHITE = {RED: "#c5221f", YELLOW: "#a87400", GREEN: "#188038"}
+# Light backgrounds behind dark text: the emails' count cells.
+TINT = {RED: "#fef2f2", YELLOW: "#fefce8", GREEN: "#f0fdf4"}
+# The exported workbook, as the office's sheet has them (ARGB): strong fills with their font
+# for the project's 预警等级, Excel's light "bad / neutral / good" fills for date cells.
+EXCEL_FILL = {RED: "FFFF0000", YELLOW: "FFFFFF00", GREEN: "FF00B050"}
+EXCEL_FONT = {RED: "FFFFFFFF", YELLOW: "FF000000", GREEN: "FFFFFFFF"}
+EXCEL_LIGHT_FILL = {RED: "FFFFC7CE", YELLOW: "FFFFEB9C", GREEN: "FFC6EFCE"}
