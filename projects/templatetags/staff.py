@@ -1,5 +1,6 @@
 """Template helpers for the staff pages."""
 from django import template
+from django.utils.html import format_html_join
 
 from qiantang import colours
 from qiantang.people import display_name
@@ -50,3 +51,9 @@ def colour_hex(colour) -> str:
 def colour_tint(colour) -> str:
     """A light background for dark text in the colour's cell (emails)."""
     return colours.TINT.get(colour, "#ffffff")
+
+
+@register.simple_tag
+def field_errors(bound_field):
+    """A form field's errors as the pages show them, beside the field."""
+    return format_html_join("", '<span class="field-error">{}</span>', ((e,) for e in bound_field.errors))
