@@ -58,7 +58,9 @@ def test_cadre_brings_a_late_milestone_up_to_date_in_place(page, live_server, de
     row.get_by_role("link", name="编辑").click()
     expect(row.locator('input[name="actual_date"]')).to_be_visible()
     expect(row.locator('input[name="planned_date"]')).to_be_visible()
-    expect(row.locator('input[name="replan_reason"]')).to_be_visible()
+    # A cadre does not move an existing plan: it is read-only, with 申请调整计划 beside it.
+    expect(row.locator('input[name="planned_date"]')).to_have_attribute("readonly", "")
+    expect(row.get_by_role("link", name="申请调整计划")).to_be_visible()
     page.screenshot(path=artifacts / "project-editing-1280.png")
 
     # A date in the future is refused inline, in Chinese, and the entered value stays.
