@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from qiantang import colours
 from qiantang.people import person_name
 from qiantang_warnings import rules
+from qiantang_warnings.reasons import most_overdue_days, soonest_due_days
 from qiantang_warnings.selectors import rules_context
 
 from .models import Milestone, Project, ReplanProposal
@@ -128,11 +129,11 @@ def _milestone_prefetch():
 def _urgency_days(project: Project) -> int:
     """Days overdue of the project's most overdue milestone (negative: days left of the
     soonest due one), whatever heads its reasons (an escalation may)."""
-    overdue = [r.get("days", 0) for r in project.reasons or [] if r.get("kind") == rules.OVERDUE]
-    if overdue:
-        return max(overdue)
-    due_soon = [r.get("days", 0) for r in project.reasons or [] if r.get("kind") == rules.DUE_SOON]
-    return -min(due_soon) if due_soon else -10**6
+    overdue = most_overdue_days(project.reasons)
+    if overdue is not None:
+        return overdue
+    left = soonest_due_days(project.reasons)
+    return -left if left is not None else -10**6
 
 
 def my_project_list(projects, *, today: date) -> list[dict]:

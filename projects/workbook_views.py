@@ -14,7 +14,6 @@ from io import BytesIO
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qiantang.clock import local_today
+from qiantang.htmx import login_required
 
 from .filters import ProjectFilterForm
 from .models import Project

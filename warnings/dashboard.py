@@ -46,6 +46,7 @@ from qiantang.people import person_name
 
 from . import rules
 from .models import Escalation, StatusChange
+from .reasons import most_overdue_days, render_reason, soonest_due_days
 
 COLOURS = colours.WORST_FIRST
 TREND_WEEKS = 12
@@ -307,22 +308,17 @@ class ListedProject:
 
     @property
     def days_overdue(self) -> int | None:
-        return days_overdue(self.reasons)
-
-
-def days_overdue(reasons: list) -> int | None:
-    """The most days any milestone is overdue, or None when none is."""
-    return max((r.get("days", 0) for r in reasons if r.get("kind") == rules.OVERDUE), default=None)
+        return most_overdue_days(self.reasons)
 
 
 def urgency(colour: str, reasons: list) -> tuple:
     """Sort key: red before yellow; overdue (most days first), then due soonest, then escalated only."""
-    overdue = days_overdue(reasons)
+    overdue = most_overdue_days(reasons)
     if overdue is not None:
         within = (0, -overdue)
     else:
-        left = [r.get("days", 0) for r in reasons if r.get("kind") == rules.DUE_SOON]
-        within = (1, min(left)) if left else (2, 0)
+        left = soonest_due_days(reasons)
+        within = (1, left) if left is not None else (2, 0)
     return (0 if colour == Colour.RED else 1, *within)
 
 
@@ -374,8 +370,6 @@ def project_lists(
     One query per colour, ranked and cut in SQL; `totals` are the colour counts
     the headline already holds.
     """
-    from qiantang_warnings.reasons import render_reason
-
     week_ago = week_boundary(today, 1)
     first_change_this_week = (
         StatusChange.objects.filter(project=OuterRef("pk"), at__gte=week_ago)

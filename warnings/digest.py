@@ -27,7 +27,7 @@ from qiantang.people import display_name, person_name
 
 from . import rules
 from .models import DigestPreference, Escalation, StatusChange
-from .reasons import render_reason
+from .reasons import most_overdue_days, most_overdue_reason, render_reason
 from .selectors import rules_context
 
 DUE_SOON_DAYS = 14
@@ -115,12 +115,12 @@ class ProjectRow:
     @property
     def overdue_reason(self) -> str:
         """The most overdue milestone's reason (the headline may be an escalation)."""
-        overdue = [r for r in self.reasons if r.get("kind") == rules.OVERDUE]
-        return render_reason(max(overdue, key=lambda r: r.get("days", 0))) if overdue else self.headline
+        reason = most_overdue_reason(self.reasons)
+        return render_reason(reason) if reason is not None else self.headline
 
     @property
     def overdue_days(self) -> int:
-        return max((r.get("days", 0) for r in self.reasons if r.get("kind") == rules.OVERDUE), default=0)
+        return most_overdue_days(self.reasons) or 0
 
     @property
     def urgency(self) -> tuple:

@@ -5,13 +5,13 @@ read or change another person's digest or preferences.
 """
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from qiantang.clock import local_today
+from qiantang.htmx import login_required
 from qiantang.links import absolute_url
 
 from .digest import digest_for_user, week_label

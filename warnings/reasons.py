@@ -17,3 +17,24 @@ def render_reason(reason: dict) -> str:
     if kind == rules.ESCALATED:
         return _("督办：%(note)s") % {"note": reason.get("note", "")}
     return str(reason)
+
+
+# ------------------------------------------------- what the stored reasons say about urgency
+
+
+def most_overdue_reason(reasons: list[dict]) -> dict | None:
+    """The reason of the most overdue milestone, whatever heads the list (an escalation may)."""
+    overdue = [r for r in reasons or [] if r.get("kind") == rules.OVERDUE]
+    return max(overdue, key=lambda r: r.get("days", 0)) if overdue else None
+
+
+def most_overdue_days(reasons: list[dict]) -> int | None:
+    """Days overdue of the most overdue milestone, or None when none is overdue."""
+    reason = most_overdue_reason(reasons)
+    return reason.get("days", 0) if reason is not None else None
+
+
+def soonest_due_days(reasons: list[dict]) -> int | None:
+    """Days left of the soonest due milestone among the due-soon reasons, or None."""
+    left = [r.get("days", 0) for r in reasons or [] if r.get("kind") == rules.DUE_SOON]
+    return min(left) if left else None
