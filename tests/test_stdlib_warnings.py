@@ -103,3 +103,14 @@ def test_manage_py_check_runs_without_any_install():
     site_packages = sysconfig.get_paths()["purelib"]
     out = run(["-S", "manage.py", "check"], clean_env(DEBUG="1", PYTHONPATH=site_packages))
     assert "System check identified no issues" in out
+
+
+def test_the_tests_folder_called_warnings_is_the_package_tests_warnings():
+    import importlib
+    import warnings as stdlib_warnings
+
+    engine_tests = importlib.import_module("tests.warnings")
+    assert engine_tests.__name__ == "tests.warnings"
+    assert callable(stdlib_warnings.warn)
+    assert stdlib_warnings.__file__.endswith("warnings.py")
+    assert not stdlib_warnings.__file__.startswith(str(REPO / "tests"))

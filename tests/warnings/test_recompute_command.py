@@ -15,7 +15,7 @@ from qiantang_warnings import tasks
 from qiantang_warnings.models import StatusChange
 
 D = timedelta(days=1)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

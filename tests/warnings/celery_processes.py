@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import quote
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TASK = "qiantang_warnings.tasks.recompute_all_warnings"
 # The test Redis: `make test` and .ci/run set it; the default is the loopback server's db 15.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -1,5 +1,5 @@
 """申请调整计划 from the project page: a cadre proposes, the plan and the colour stay until
-the office decides in its queue (tests/test_views_replans.py), and the page shows both."""
+the office decides in its queue (tests/projects/test_views_replans.py), and the page shows both."""
 from datetime import timedelta
 
 import pytest

@@ -1,4 +1,4 @@
-"""What each recipient reads in the week 2026-W48 digest (see tests/digest_scenario.py)."""
+"""What each recipient reads in the week 2026-W48 digest (see tests/warnings/digest_scenario.py)."""
 from datetime import date
 
 import pytest

@@ -53,7 +53,7 @@ def test_the_schedule_has_exactly_the_two_recompute_entries():
     recompute = {name for name, entry in schedule.items() if entry["task"] == TASK}
     assert recompute == {EVERY_15, AFTER_MIDNIGHT}
     assert recompute_all_warnings.name == TASK
-    # The others are the weekly digest's (tests/test_digest_celery.py).
+    # The others are the weekly digest's (tests/warnings/test_digest_celery.py).
     assert {entry["task"] for name, entry in schedule.items() if name not in recompute} == {
         "qiantang_warnings.tasks.enqueue_weekly_digest"
     }

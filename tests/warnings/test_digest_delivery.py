@@ -29,7 +29,7 @@ EVERYONE = {"leader", "office", "cadre1", "cadre2", "liaison1"}
 
 @pytest.fixture(autouse=True)
 def flaky_mail(settings):
-    settings.EMAIL_BACKEND = "tests.digest_backends.FlakyBackend"
+    settings.EMAIL_BACKEND = "tests.warnings.digest_backends.FlakyBackend"
     digest_backends.CONTROL.update(fail_next=0, delay=0.0)
     mail.outbox = []
     yield digest_backends.CONTROL

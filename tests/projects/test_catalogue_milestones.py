@@ -1,7 +1,7 @@
 """Every catalogue type is a milestone of every project: a type nobody filled in is a blank
 milestone (pending, due by standard days or unscheduled), never an absent one.
 
-The rules count a type without a stored row as blank (tests/test_rules.py); here the readers
+The rules count a type without a stored row as blank (tests/warnings/test_rules.py); here the readers
 built on them — the recompute, the export, the digest, the import — and the rows that give
 each project's page a milestone of every type to fill in.
 """

@@ -64,7 +64,7 @@ def test_export_query_count_does_not_grow_with_projects(
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 
 from projects.models import Project  # noqa: E402
-from tests.test_workbook_import import ROWS, office_workbook  # noqa: E402
+from tests.projects.test_workbook_import import ROWS, office_workbook  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -211,7 +211,7 @@ from datetime import date  # noqa: E402
 from projects.models import Milestone, MilestoneReplan, ReplanProposal  # noqa: E402
 from projects.replans import propose_replan  # noqa: E402
 from projects.workbook_import import import_workbook  # noqa: E402
-from tests.test_workbook_import import moved_plan  # noqa: E402
+from tests.projects.test_workbook_import import moved_plan  # noqa: E402
 
 
 @pytest.fixture

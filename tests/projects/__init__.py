@@ -1,0 +1,1 @@
+"""Tests of the register (projects): pages, services, permissions, the workbook."""
