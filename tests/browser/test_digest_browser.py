@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from qiantang_warnings.delivery import render_message
 from qiantang_warnings.digest import digest_for_user
 
-from ..digest_scenario import MONDAY, WEEK, district_week  # noqa: F401
+from ..warnings.digest_scenario import MONDAY, WEEK, district_week  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
