@@ -56,6 +56,10 @@ class MilestoneEditForm(forms.Form):
         validators=[validate_date_in_range], error_messages=DATE_ERRORS,
     )
     not_applicable = forms.BooleanField(label=_("不适用"), required=False)
+    not_applicable_reason = forms.CharField(
+        label=_("不适用原因"), required=False, max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": _("标记不适用时必填")}),
+    )
     updated_at = VersionField(required=False)
     # The "今天完成" button: fills an empty actual date with today.
     done_today = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -92,6 +96,13 @@ class MilestoneEditForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("done_today") and not cleaned.get("actual_date") and "actual_date" not in self.errors:
             cleaned["actual_date"] = self.today
+        if (
+            cleaned.get("not_applicable") and not self.milestone.not_applicable
+            and not (cleaned.get("not_applicable_reason") or "").strip()
+            and "not_applicable_reason" not in self.errors
+        ):
+            # Taking a milestone out of the colour is a decision worth a reason, like a re-plan.
+            self.add_error("not_applicable_reason", _("标记不适用须填写原因"))
         return cleaned
 
 

@@ -41,8 +41,14 @@ class HistoryEntry:
     subject: str  # "项目" or the milestone type's name
     created: bool = False
     changes: list[Change] = field(default_factory=list)
-    note: str = ""  # a re-plan reason
+    note: str = ""  # a re-plan reason, or why a milestone was marked not applicable
     system: bool = False  # a change of colour written by the recompute
+
+    @property
+    def marks_not_applicable(self) -> bool:
+        """The entry marks a milestone 不适用 (its note is then the reason for that)."""
+        label = _label(Milestone, "not_applicable")
+        return any(c.label == label and c.new == _("是") for c in self.changes)
 
 
 def _label(model, attname: str) -> str:

@@ -102,6 +102,7 @@ def edit_milestone(
     actual_date: date | None,
     not_applicable: bool,
     replan_reason: str = "",
+    not_applicable_reason: str = "",
     expected_updated_at=None,
     by=None,
     today: date,
@@ -135,12 +136,17 @@ def edit_milestone(
             raise ValidationError({"planned_date": _(
                 "已有的计划完成日期须申请调整，由投资管理科审核（请使用“申请调整计划”）"
             )})
+        marks_not_applicable = not_applicable and not current.not_applicable
+        if marks_not_applicable and by is not None and not not_applicable_reason.strip():
+            raise ValidationError({"not_applicable_reason": _("标记不适用须填写原因")})
         _keep_history_baseline(current)
         current.planned_date = planned_date
         current.actual_date = actual_date
         current.not_applicable = not_applicable
         current._history_user = by if getattr(by, "is_authenticated", False) else None
-        current._change_reason = replan_reason.strip() or None
+        current._change_reason = (
+            replan_reason.strip() or (not_applicable_reason.strip() if marks_not_applicable else "") or None
+        )
         record_milestone_change(current, replan_reason=replan_reason, by=by, today=today)
         recompute_projects([current.project_id], today=today)
     return current

@@ -231,6 +231,7 @@ def milestone_edit(request, code, type_code):
                 actual_date=data["actual_date"],
                 not_applicable=data["not_applicable"],
                 replan_reason=data["replan_reason"],
+                not_applicable_reason=data["not_applicable_reason"],
                 expected_updated_at=data["updated_at"],
                 by=request.user,
                 today=today,

@@ -172,3 +172,18 @@ def test_a_stale_copy_cannot_replan_without_a_reason(signing, today):
 
     assert "replan_reason" in refused.value.message_dict
     assert stored(signing)["planned_date"] == date(2027, 3, 1)
+
+
+def test_a_person_marking_not_applicable_must_say_why(signing, today, role_users):
+    from projects.services import edit_milestone
+
+    cadre = role_users["cadre1"]
+    with pytest.raises(ValidationError) as refused:
+        edit_milestone(signing, planned_date=None, actual_date=None, not_applicable=True, by=cadre, today=today)
+    assert refused.value.message_dict == {"not_applicable_reason": ["标记不适用须填写原因"]}
+    assert not Milestone.objects.get(pk=signing.pk).not_applicable
+
+    edit_milestone(signing, planned_date=None, actual_date=None, not_applicable=True,
+                   not_applicable_reason="并购项目，无需签约", by=cadre, today=today)
+    assert Milestone.objects.get(pk=signing.pk).not_applicable
+    assert Milestone.history.filter(id=signing.id).first().history_change_reason == "并购项目，无需签约"

@@ -186,12 +186,24 @@ def test_dates_out_of_range_or_malformed_are_refused(client, role_users, late, b
     assert signing(late).planned_date is not None and signing(late).planned_date.year == 2026
 
 
-def test_not_applicable_takes_a_milestone_out_of_the_colour(client, role_users, late, today):
+def test_not_applicable_takes_a_milestone_out_of_the_colour_with_a_reason(client, role_users, late, today):
     client.force_login(role_users["cadre1"])
-    post_edit(client, late, actual_date="", not_applicable="on")
+    post_edit(client, late, actual_date="", not_applicable="on", not_applicable_reason="项目已整体收购，无需签约")
     assert signing(late).not_applicable
     late.refresh_from_db()
     assert late.colour != "red"
+    page = client.get(reverse("project_detail", kwargs={"code": late.code})).content.decode()
+    assert "不适用原因：项目已整体收购，无需签约" in page
+
+
+def test_not_applicable_without_a_reason_is_refused_and_nothing_saved(client, role_users, late):
+    client.force_login(role_users["cadre1"])
+    response = post_edit(client, late, actual_date="", not_applicable="on", not_applicable_reason="  ")
+    assert response.status_code == 200
+    assert "标记不适用须填写原因" in response.content.decode()
+    assert not signing(late).not_applicable
+    late.refresh_from_db()
+    assert late.colour == "red"
 
 
 def test_an_unchanged_save_writes_no_history(client, role_users, late):
