@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiantang import colours
 from qiantang.clock import local_today
+from qiantang.forms import add_service_errors
 from qiantang.people import display_name
 from qiantang_warnings.services import recompute_all, recompute_projects
 
@@ -107,8 +108,7 @@ class MilestoneForm(forms.ModelForm):
                 replan_reason=cleaned.get("replan_reason") or "",
             )
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
+            add_service_errors(self, error)
         return cleaned
 
     def save(self, commit=True):

@@ -21,7 +21,6 @@ from .models import Milestone, Project, ReplanProposal
 from .selectors import COLOUR_RANK
 
 
-
 @dataclass
 class TimelineRow:
     """One milestone with what the rules say about it as of today."""

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from qiantang.clock import local_today
+from qiantang.forms import add_service_errors
 from qiantang.htmx import login_required, render_partials
 from qiantang_warnings.selectors import escalation_panel
 
@@ -237,8 +238,7 @@ def milestone_edit(request, code, type_code):
                 today=today,
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         except EditConflict as conflict:
             current = conflict.current
             response = _render_milestone_form(
@@ -336,8 +336,7 @@ def replan_propose(request, code, type_code):
                 today=today,
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             project = milestone.project
             if not request.htmx:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from projects import permissions
 from projects.views import DETAIL, detail_context, project_or_404
 from qiantang.clock import local_today
+from qiantang.forms import add_service_errors
 from qiantang.htmx import login_required, render_partials
 
 from .forms import EscalationForm
@@ -33,8 +34,7 @@ def escalation_create(request, code):
                 until=form.cleaned_data["until"], by=request.user, today=today,
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             if not request.htmx:
                 messages.success(request, _("已督办"))
