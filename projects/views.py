@@ -195,21 +195,27 @@ def _row_url(project, type_code) -> str:
     return reverse("project_detail", kwargs={"code": project.code}) + f"#m-{type_code}"
 
 
-def _render_milestone_form(request, milestone, form, *, status=200, conflict=None):
-    today = local_today()
+def _render_row_form(request, milestone, form, *, partial, form_name, editing, status=200, **extra):
+    """A form that takes a milestone's row on the project page: the row alone for HTMX,
+    else the whole page with that row open (400 when a submitted form is sent back)."""
     project = milestone.project
-    row = timeline_row(milestone, today=today, can_edit=True)
     if request.htmx:
+        row = timeline_row(milestone, today=local_today(), can_edit=True)
         return render(
-            request, f"{DETAIL}#milestone-form",
-            {"project": project, "row": row, "milestone_form": form, "conflict": conflict},
-            status=status,
+            request, f"{DETAIL}#{partial}",
+            {"project": project, "row": row, form_name: form, **extra}, status=status,
         )
     context = detail_context(
-        request, project, editing=milestone.milestone_type.code, milestone_form=form,
-        conflict=conflict,
+        request, project, **{editing: milestone.milestone_type.code, form_name: form}, **extra
     )
     return render(request, DETAIL, context, status=400 if status == 200 and form.is_bound else status)
+
+
+def _render_milestone_form(request, milestone, form, *, status=200, conflict=None):
+    return _render_row_form(
+        request, milestone, form, partial="milestone-form", form_name="milestone_form",
+        editing="editing", status=status, conflict=conflict,
+    )
 
 
 @login_required
@@ -299,19 +305,11 @@ def _proposable_milestone(request, code, type_code) -> Milestone:
     return milestone
 
 
-def _render_replan_form(request, milestone, form, *, status=200):
-    today = local_today()
-    project = milestone.project
-    row = timeline_row(milestone, today=today, can_edit=True)
-    if request.htmx:
-        return render(
-            request, f"{DETAIL}#replan-form",
-            {"project": project, "row": row, "replan_form": form}, status=status,
-        )
-    context = detail_context(
-        request, project, editing_replan=milestone.milestone_type.code, replan_form=form,
+def _render_replan_form(request, milestone, form):
+    return _render_row_form(
+        request, milestone, form, partial="replan-form", form_name="replan_form",
+        editing="editing_replan",
     )
-    return render(request, DETAIL, context, status=400 if status == 200 and form.is_bound else status)
 
 
 @login_required
