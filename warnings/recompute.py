@@ -59,6 +59,7 @@ class _ProjectMilestones:
 
     current: list[rules.MilestoneFacts]
     baseline: list[rules.MilestoneFacts]
+    replanned: bool = False  # some plan differs from its baseline: the two results may differ
 
 
 def _load_milestones(project_ids: list[int] | None, context: RulesContext, wanted):
@@ -85,9 +86,11 @@ def _load_milestones(project_ids: list[int] | None, context: RulesContext, wante
             # The baseline colour reads the first planned date (基准日期), kept forever;
             # a plan set before baselines were kept is its own baseline.
             first_plan = baseline or planned
-            loaded.baseline.append(
-                facts if first_plan == planned else replace(facts, planned_date=first_plan)
-            )
+            if first_plan == planned:
+                loaded.baseline.append(facts)
+            else:
+                loaded.baseline.append(replace(facts, planned_date=first_plan))
+                loaded.replanned = True
     return by_project
 
 
@@ -155,8 +158,9 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
                 escalations=escalations.get(project_id, ()),
             )
             # The same rules against the first plans: a red that a re-plan turned green
-            # stays in view as the baseline colour (调整后绿).
-            baseline = context.evaluate_project(
+            # stays in view as the baseline colour (调整后绿). Unless a plan moved, the
+            # inputs are the same, and so is the result.
+            baseline = result if not loaded.replanned else context.evaluate_project(
                 state=state,
                 milestones=loaded.baseline,
                 today=today,
