@@ -117,8 +117,8 @@ def main() -> None:
 
     from projects.demo import seed_demo
     from projects.models import Project
-    from projects.workbook_export import build_workbook
-    from projects.workbook_import import import_workbook
+    from projects.workbook.exporter import build_workbook
+    from projects.workbook.importer import import_workbook
 
     call_command("migrate", verbosity=0)
     seed_demo(projects=260, password="bench-demo-pw", today=today)

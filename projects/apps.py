@@ -14,14 +14,9 @@ class ProjectsConfig(AppConfig):
 
         post_migrate.connect(ensure_role_groups, sender=self)
 
-        # The nav's workbook import link: decided once at sign-in, kept in the session.
+        # The navigation's import link and re-plan queue: decided once at sign-in, kept in the session.
         from django.contrib.auth.signals import user_logged_in
 
-        from .workbook_views import remember_import_permission
+        from .navigation import remember_navigation
 
-        user_logged_in.connect(remember_import_permission, dispatch_uid="workbook-import-nav")
-
-        # The nav's re-plan queue link (调整计划审核), decided the same way.
-        from .replan_views import remember_replan_queue_access
-
-        user_logged_in.connect(remember_replan_queue_access, dispatch_uid="replan-queue-nav")
+        user_logged_in.connect(remember_navigation, dispatch_uid="projects-navigation")

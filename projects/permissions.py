@@ -14,16 +14,23 @@ from django.db.models import Q, QuerySet
 from .models import Milestone, Project
 from .roles import CADRE, LEADER, LIAISON, OFFICE
 
+ROLES = frozenset((LEADER, OFFICE, CADRE, LIAISON))
+
 
 def roles_of(user) -> frozenset[str]:
-    """The user's role group names, read once per user object (request)."""
+    """The user's role group names, read once per user object (request): the one place
+    that asks which roles a user holds; every check below, the digest's recipients and the
+    navigation go through it."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     cached = getattr(user, "_qiantang_roles", None)
     if cached is None:
-        cached = frozenset(
-            user.groups.filter(name__in=(LEADER, OFFICE, CADRE, LIAISON)).values_list("name", flat=True)
-        )
+        prefetched = getattr(user, "_prefetched_objects_cache", {}).get("groups")
+        if prefetched is not None:  # a list of users read with prefetch_related("groups")
+            names = {group.name for group in prefetched}
+        else:
+            names = user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+        cached = frozenset(ROLES.intersection(names))
         user._qiantang_roles = cached
     return cached
 
@@ -136,3 +143,9 @@ def can_import_replacing(user) -> bool:
     """The workbook import's replace mode (覆盖模式), which overwrites planned dates
     without review: the office only. A merge import proposes re-plans instead."""
     return is_office(user)
+
+
+def can_import_workbook(user) -> bool:
+    """Importing the 三色预警表 (the site's page and the command): the office, signed in
+    and active. Everyone else is refused."""
+    return bool(getattr(user, "is_active", False)) and is_office(user)

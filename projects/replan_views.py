@@ -34,31 +34,6 @@ from .replans import (
 QUEUE = "projects/replan_queue.html"
 APPROVE, REJECT = "approve", "reject"
 
-# --- The navigation's link and count ---------------------------------------------------------
-
-NAV_SESSION_KEY = "may_read_replan_queue"
-
-
-def remember_replan_queue_access(sender, request, user, **kwargs) -> None:
-    """At sign-in, note in the session whether the user sees the queue's link, so the
-    navigation of other users' pages costs no query (the views still check every time)."""
-    if request is not None and hasattr(request, "session"):
-        request.session[NAV_SESSION_KEY] = permissions.can_read_replan_queue(user)
-
-
-def replan_nav_count(request) -> int | None:
-    """The pending count for the navigation, or None when the user does not see the link."""
-    session = getattr(request, "session", None)
-    user = getattr(request, "user", None)
-    if session is None or not getattr(user, "is_authenticated", False):
-        return None
-    if NAV_SESSION_KEY not in session:  # a session from before the key existed
-        session[NAV_SESSION_KEY] = permissions.can_read_replan_queue(user)
-    if not session[NAV_SESSION_KEY]:
-        return None
-    return pending_count()
-
-
 # --- The queue -------------------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 领导 leader: reads everything (view permissions) and may escalate (督办).
 投资管理科 office: administers everything.
 项目干部 cadre and 部门联络员 liaison: edit through the staff pages; object-level
-rules (whose projects, which department's milestones) live in permissions.
+rules (whose projects, which department's milestones) and every question "does this
+user hold that role" live in permissions.
 """
 from django.contrib.auth.models import Group, Permission
 
@@ -33,7 +34,3 @@ def ensure_role_groups(**kwargs) -> None:
             list(domain.filter(codename__startswith="view_"))
             + list(domain.filter(codename__in=["change_milestone", "add_milestonereplan"]))
         )
-
-
-def has_role(user, role: str) -> bool:
-    return user.is_authenticated and user.groups.filter(name=role).exists()

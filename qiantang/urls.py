@@ -11,7 +11,7 @@ admin.site.index_title = _("管理后台")
 urlpatterns = [
     path("", include("projects.urls")),
     path("", include("qiantang_warnings.escalation_urls")),
-    path("workbook/", include("projects.workbook_urls")),
+    path("workbook/", include("projects.workbook.urls")),
     path("digest/", include("qiantang_warnings.digest_urls")),
     path("dashboard/", include("qiantang_warnings.urls")),
     path("accounts/", include("projects.account_urls")),

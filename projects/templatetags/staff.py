@@ -5,6 +5,8 @@ from django.utils.html import format_html_join
 from qiantang import colours
 from qiantang.people import display_name
 
+from .. import navigation
+
 register = template.Library()
 
 
@@ -30,9 +32,13 @@ def replan_nav_count(context):
     `replan_count` in its context."""
     if "replan_count" in context:
         return context["replan_count"]
-    from projects.replan_views import replan_nav_count as count
+    return navigation.replan_nav_count(context.get("request"))
 
-    return count(context.get("request"))
+
+@register.simple_tag(takes_context=True)
+def shows_workbook_import(context) -> bool:
+    """Whether the navigation links the workbook import (the office)."""
+    return navigation.shows_workbook_import(context.get("request"))
 
 
 @register.filter

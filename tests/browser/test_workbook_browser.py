@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from projects.demo import seed_demo
 from projects.models import MilestoneReplan, Project, ReplanProposal
-from projects.workbook_export import build_workbook
+from projects.workbook.exporter import build_workbook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -13,12 +13,12 @@ from django.apps import apps
 from django.urls import reverse
 
 from projects.models import Milestone, MilestoneType, Project
-from projects.workbook_export import MILESTONE_FILLS, build_workbook
+from projects.workbook.exporter import MILESTONE_FILLS, build_workbook
 from qiantang_warnings.digest import district_snapshot
 from qiantang_warnings.recompute import recompute_all
 
-from .test_workbook_export import header_index, reopen, row_of
-from .test_workbook_import import import_rows
+from .workbook.test_exporter import header_index, reopen, row_of
+from .workbook.test_importer import import_rows
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)

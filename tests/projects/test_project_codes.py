@@ -1,7 +1,7 @@
 """Project codes (项目编号) that cannot break the site: one spelling per code, only codes
 that fit in the project's URLs, refused at every entrance, repaired in old databases.
 
-(The workbook import's refusals are in test_workbook_import.py, the admin's in test_admin.py.)
+(The workbook import's refusals are in workbook/test_importer.py, the admin's in test_admin.py.)
 """
 import importlib
 from datetime import timedelta

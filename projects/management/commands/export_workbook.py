@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from projects.models import Project
-from projects.workbook_export import write_workbook
+from projects.workbook.exporter import write_workbook
 
 
 class Command(BaseCommand):

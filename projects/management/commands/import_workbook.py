@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from projects.permissions import is_office
-from projects.workbook_import import WorkbookRefused, import_workbook, read_file
+from projects.permissions import can_import_workbook
+from projects.workbook.importer import WorkbookRefused, import_workbook, read_file
 from qiantang.clock import local_today
 
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(_("找不到用户“%(username)s”。") % {"username": username})
-        if not user.is_active or not is_office(user):
+        if not can_import_workbook(user):
             raise CommandError(
                 _("“%(username)s”不是启用的投资管理科账号，不能以其名义导入。") % {"username": username}
             )

@@ -8,6 +8,7 @@ sheet never disagrees with the board.
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 from typing import IO
 
 from django.db.models import Max, Prefetch, QuerySet
@@ -20,8 +21,8 @@ from qiantang import colours as palette
 from qiantang.people import display_name
 from qiantang_warnings.selectors import rules_context
 
-from . import workbook as fmt
-from .models import Milestone, MilestoneType, Project
+from . import format as fmt
+from ..models import Milestone, MilestoneType, Project
 
 # The office's colours: strong fills for the project's 预警等级, Excel's light
 # "bad / neutral / good" fills for milestone date cells, so dates stay legible.
@@ -213,3 +214,12 @@ def write_workbook(projects: QuerySet, target: str | IO[bytes], *, as_of: date |
 
 def export_filename(as_of: date | None) -> str:
     return f"三色预警表-{as_of.isoformat()}.xlsx" if as_of else "三色预警表.xlsx"
+
+
+def workbook_download(projects: QuerySet) -> tuple[bytes, str]:
+    """The export page's file: the workbook's bytes and its name (dated by the latest
+    recompute among `projects`)."""
+    as_of = projects.aggregate(as_of=Max("computed_as_of"))["as_of"]
+    stream = BytesIO()
+    build_workbook(projects, as_of=as_of).save(stream)
+    return stream.getvalue(), export_filename(as_of)

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 
 from projects.models import Department, Milestone, MilestoneReplan, MilestoneType, Project, ReplanProposal
 from projects.replans import propose_replan
-from projects.workbook_export import build_workbook
-from projects.workbook_import import (
+from projects.workbook.exporter import build_workbook
+from projects.workbook.importer import (
     ENCRYPTED_STREAM,
     MAX_BYTES,
     OLE_MAGIC,
@@ -505,7 +505,7 @@ def test_command_refuses_a_bad_code_and_writes_nothing(tmp_path, cadre):
 
 
 def test_more_than_20000_rows_are_refused(monkeypatch):
-    monkeypatch.setattr("projects.workbook_import.MAX_ROWS", 3)
+    monkeypatch.setattr("projects.workbook.importer.MAX_ROWS", 3)
     rows = [[n, f"QT-{n}", "项目"] for n in range(5)]
     result = import_workbook(office_workbook(rows, header=HEADER[:3], title=None), today=date(2026, 11, 25))
     assert result.refusal == "文件超过20000行，请分批导入。"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from qiantang.dates import is_in_range
 
-from .codes import clean_project_code, normalize_project_code
+from ..codes import clean_project_code, normalize_project_code
 
 SHEET_NAME = "三色预警表"
 

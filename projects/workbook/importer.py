@@ -45,8 +45,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from qiantang.people import display_name
 from qiantang_warnings.services import recompute_projects
 
-from . import workbook as fmt
-from .models import (
+from . import format as fmt
+from ..models import (
     Department,
     Milestone,
     MilestoneReplan,
@@ -55,7 +55,7 @@ from .models import (
     ReplanProposal,
     create_missing_milestones,
 )
-from .roles import CADRE
+from ..roles import CADRE
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from projects import workbook as fmt
+from projects.workbook import format as fmt
 
 TODAY = date(2026, 11, 25)
 

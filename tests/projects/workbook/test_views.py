@@ -64,7 +64,7 @@ def test_export_query_count_does_not_grow_with_projects(
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 
 from projects.models import Project  # noqa: E402
-from tests.projects.test_workbook_import import ROWS, office_workbook  # noqa: E402
+from tests.projects.workbook.test_importer import ROWS, office_workbook  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -197,7 +197,7 @@ def test_old_abandoned_uploads_are_cleaned(client, role_users, uploads_in_tmp):
 
 
 def test_an_upload_over_10_mb_is_refused_before_reading(client, role_users, monkeypatch):
-    monkeypatch.setattr("projects.workbook_views.MAX_BYTES", 1000)
+    monkeypatch.setattr("projects.workbook.views.MAX_BYTES", 1000)
     client.force_login(role_users["office"])
     response = upload(client, b"x" * 1001)
     assert response.status_code == 400
@@ -210,8 +210,8 @@ from datetime import date  # noqa: E402
 
 from projects.models import Milestone, MilestoneReplan, ReplanProposal  # noqa: E402
 from projects.replans import propose_replan  # noqa: E402
-from projects.workbook_import import import_workbook  # noqa: E402
-from tests.projects.test_workbook_import import moved_plan  # noqa: E402
+from projects.workbook.importer import import_workbook  # noqa: E402
+from tests.projects.workbook.test_importer import moved_plan  # noqa: E402
 
 
 @pytest.fixture
@@ -286,7 +286,7 @@ def test_a_pending_proposal_is_reported_in_the_preview_and_the_rest_imports(
 
 def test_replace_mode_is_the_office_s_alone(client, role_users, imported, monkeypatch, uploads_in_tmp):
     """Should anyone but the office ever import, they propose re-plans: replace is refused."""
-    monkeypatch.setattr("projects.workbook_views.may_import", lambda user: user.is_authenticated)
+    monkeypatch.setattr("projects.workbook.views.can_import_workbook", lambda user: user.is_authenticated)
     client.force_login(role_users["cadre1"])
     page = client.get(reverse("workbook_import"))
     assert page.status_code == 200 and 'name="replace"' not in page.content.decode()

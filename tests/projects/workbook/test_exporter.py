@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from projects.models import Department, Project
-from projects.workbook_export import (
+from projects.workbook.exporter import (
     LEVEL_FILLS,
     MILESTONE_FILLS,
     build_workbook,

@@ -1,0 +1,10 @@
+"""The workbook's pages: import (office only) and export (every signed-in user)."""
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("import/", views.import_upload, name="workbook_import"),
+    path("import/confirm/", views.import_confirm, name="workbook_import_confirm"),
+    path("export/", views.export, name="workbook_export"),
+]
