@@ -92,8 +92,11 @@ def bench(n: int, recipient_count: int, monday: date) -> tuple[int, int]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from qiantang_warnings.delivery import render_message
-    from qiantang_warnings.digest import build_digest, district_snapshot, recipients, week_label
+    from qiantang_warnings.digest.content import build_digest
+    from qiantang_warnings.digest.delivery import render_message
+    from qiantang_warnings.digest.recipients import recipients
+    from qiantang_warnings.digest.snapshot import district_snapshot
+    from qiantang_warnings.digest.weeks import week_label
     from qiantang_warnings.recompute import recompute_all
 
     started = time.perf_counter()

@@ -11,13 +11,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qiantang.clock import local_today
-from qiantang.htmx import login_required
+from qiantang.htmx import login_required, render_partials
 
 from . import permissions
 from .forms import ReplanDecisionForm
@@ -97,15 +96,13 @@ def _proposal_or_404(pk: int) -> ReplanProposal:
 
 def _row(request, proposal, **context) -> HttpResponse:
     """The proposal's row for HTMX, with the navigation's and the heading's counts out of band."""
-    html = render_to_string(
-        f"{QUEUE}#proposal-row",
-        {"proposal": proposal, "can_decide": True, "form": None, "errors": None, **context},
-        request=request,
-    )
     counts = {"replan_count": pending_count(), "oob": True, "nav_current": True}
-    html += render_to_string("base.html#replan-nav", counts, request=request)
-    html += render_to_string(f"{QUEUE}#pending-count", counts, request=request)
-    return HttpResponse(html)
+    return render_partials(
+        request, QUEUE,
+        ("proposal-row", {"proposal": proposal, "can_decide": True, "form": None, "errors": None, **context}),
+        ("base.html#replan-nav", counts),
+        ("pending-count", counts),
+    )
 
 
 def _refused(request, pk: int, *, form, errors, status) -> HttpResponse:

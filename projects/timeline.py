@@ -75,18 +75,9 @@ class _Context:
 
     def rows(self, milestones: Iterable[Milestone]) -> list[TimelineRow]:
         milestones = sorted(milestones, key=lambda m: m.milestone_type.order)
-        facts = [
-            self.context.milestone_facts(
-                m.milestone_type_id,
-                planned_date=m.planned_date,
-                actual_date=m.actual_date,
-                not_applicable=m.not_applicable,
-            )
-            for m in milestones
-        ]
         # Every catalogue type counts, stored or not (a project's page lists its stored
         # milestones; Milestone.objects.create_missing keeps one per type).
-        results = {r.code: r for r in self.context.evaluate_milestones(facts, today=self.today)}
+        results = self.context.evaluate_stored(milestones, today=self.today)
         return [
             TimelineRow(m, r.status, r.due_date, r.due_derived, r.colour, r.days_late)
             for m in milestones

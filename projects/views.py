@@ -1,6 +1,6 @@
 """Staff pages: the board at `/`, the project list, my projects, one project, and
 the edits made from the project page (milestones, re-plan proposals, progress); the
-escalation panel (督办) comes from qiantang_warnings (its form posts to escalation_views).
+escalation panel (督办) comes from qiantang_warnings (its form posts to qiantang_warnings.escalations.views).
 
 Every write checks the permission module on the server first (403, nothing
 changed), goes through a service that recomputes the project in the same
@@ -12,14 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from qiantang.clock import local_today
 from qiantang.forms import add_service_errors
-from qiantang.htmx import login_required, render_partials
+from qiantang.htmx import append_partials, login_required, render_partials
 from qiantang_warnings.selectors import escalation_panel
 
 from . import permissions
@@ -254,10 +253,9 @@ def milestone_edit(request, code, type_code):
             if request.htmx:
                 # The other editor's save may have changed the colour: show it as it is now.
                 current.project.refresh_from_db()
-                response.content += render_to_string(
-                    f"{DETAIL}#project-colour-oob", {"project": current.project, "oob": True},
-                    request=request,
-                ).encode()
+                append_partials(
+                    response, request, DETAIL, ("project-colour-oob", {"project": current.project, "oob": True})
+                )
             return response
         else:
             project = milestone.project
@@ -414,12 +412,8 @@ def progress_edit(request, code, kind):
         if not request.htmx:
             messages.success(request, _("已保存"))
             return redirect(reverse("project_detail", kwargs={"code": project.code}) + "#notes")
-        response = _render_notes(request, project)
-        extra = render_to_string(
-            f"{DETAIL}#history-oob",
-            {"project": project, "history": project_history(project), "oob": True},
-            request=request,
+        return append_partials(
+            _render_notes(request, project), request, DETAIL,
+            ("history-oob", {"project": project, "history": project_history(project), "oob": True}),
         )
-        response.content = response.content + extra.encode()
-        return response
     return _render_notes(request, project, editing=kind, form=form)

@@ -25,9 +25,21 @@ def position(colour: str | None) -> int:
     return WORST_FIRST.index(colour) if colour in WORST_FIRST else len(WORST_FIRST)
 
 
-def label(colour: str | None) -> str:
-    """红 / 黄 / 绿 in the reader's language; empty for no colour."""
-    return str(Colour(colour).label) if colour in WORST_FIRST else ""
+# The wordings pages put a colour in, each said once: badges (红), the emails' lamps (红灯),
+# the dashboard's headline cards (红色预警) and its list titles (红色预警项目).
+SHORT, LAMP, WARNING, LIST_TITLE = "short", "lamp", "warning", "list"
+WORDINGS = {
+    SHORT: {colour.value: colour.label for colour in Colour},
+    LAMP: {RED: _("红灯"), YELLOW: _("黄灯"), GREEN: _("绿灯")},
+    WARNING: {RED: _("红色预警"), YELLOW: _("黄色预警"), GREEN: _("绿色正常")},
+    LIST_TITLE: {RED: _("红色预警项目"), YELLOW: _("黄色预警项目"), GREEN: _("绿色项目")},
+}
+
+
+def label(colour: str | None, wording: str = SHORT) -> str:
+    """The colour in the reader's language, in one of WORDINGS (红 by default, 红灯,
+    红色预警, 红色预警项目); empty for no colour."""
+    return str(WORDINGS[wording][colour]) if colour in WORST_FIRST else ""
 
 
 # The screen palette (CSS variables --red, --yellow, --green; admin badges).
@@ -36,6 +48,8 @@ SCREEN = {RED: "#d93025", YELLOW: "#f4b400", GREEN: "#188038"}
 ON_WHITE = {RED: "#c5221f", YELLOW: "#a87400", GREEN: "#188038"}
 # Light backgrounds behind dark text: the emails' count cells.
 TINT = {RED: "#fef2f2", YELLOW: "#fefce8", GREEN: "#f0fdf4"}
+# Dark text on those tints: the emails' count labels.
+ON_TINT = {RED: "#b91c1c", YELLOW: "#a16207", GREEN: "#15803d"}
 # The exported workbook, as the office's sheet has them (ARGB): strong fills with their font
 # for the project's 预警等级, Excel's light "bad / neutral / good" fills for date cells.
 EXCEL_FILL = {RED: "FFFF0000", YELLOW: "FFFFFF00", GREEN: "FF00B050"}

@@ -24,10 +24,24 @@ def login_required(view):
     return check
 
 
-def render_partials(request, template: str, *parts: tuple[str, dict]) -> HttpResponse:
+def _render_parts(request, template: str, parts) -> str:
+    # A part names a partial of `template`, or of another template as "other.html#name".
+    return "".join(
+        render_to_string(name if "#" in name else f"{template}#{name}", context, request=request)
+        for name, context in parts
+    )
+
+
+def render_partials(request, template: str, *parts: tuple[str, dict], status: int = 200) -> HttpResponse:
     """One HTMX response of several named partials of one page's template, in order:
     the first is swapped into the target, the others carry hx-swap-oob themselves
-    (their `-oob` partials, rendered with "oob": True in their context)."""
-    return HttpResponse(
-        "".join(render_to_string(f"{template}#{name}", context, request=request) for name, context in parts)
-    )
+    (their `-oob` partials, rendered with "oob": True in their context). The one way every
+    HTMX view answers with more than one fragment."""
+    return HttpResponse(_render_parts(request, template, parts), status=status)
+
+
+def append_partials(response: HttpResponse, request, template: str, *parts: tuple[str, dict]) -> HttpResponse:
+    """`response` (a fragment already rendered) followed by out-of-band partials, as
+    `render_partials` renders them."""
+    response.content += _render_parts(request, template, parts).encode()
+    return response

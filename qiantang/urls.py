@@ -10,10 +10,10 @@ admin.site.index_title = _("管理后台")
 
 urlpatterns = [
     path("", include("projects.urls")),
-    path("", include("qiantang_warnings.escalation_urls")),
+    path("", include("qiantang_warnings.escalations.urls")),
     path("workbook/", include("projects.workbook.urls")),
-    path("digest/", include("qiantang_warnings.digest_urls")),
-    path("dashboard/", include("qiantang_warnings.urls")),
+    path("digest/", include("qiantang_warnings.digest.urls")),
+    path("dashboard/", include("qiantang_warnings.dashboard.urls")),
     path("accounts/", include("projects.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin's own password change checks the old password without the throttle

@@ -2,7 +2,7 @@
 
 Each check runs in a fresh interpreter started from the repository root (the root is then
 first on sys.path, where a `warnings/__init__.py` would shadow the standard library), with
-a clean environment. See ../shared/CHECKED.md and the README's architecture paragraph.
+a clean environment. See the README's architecture paragraph.
 """
 import json
 import os

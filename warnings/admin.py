@@ -10,7 +10,7 @@ from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin
 from qiantang.clock import local_today
 
 from .models import CalendarDay, Escalation, StatusChange, WarningPolicy
-from .selectors import uncovered_years_to_report
+from .rules_context import uncovered_years_to_report
 
 
 class EscalationInline(admin.TabularInline):

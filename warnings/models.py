@@ -164,7 +164,7 @@ class DigestDelivery(models.Model):
     """One digest to one recipient for one ISO week: the record that makes sending exactly-once.
 
     Created under the (user, week) constraint, claimed by a compare-and-set UPDATE on
-    `state` before the SMTP conversation and marked sent after it (see delivery.py).
+    `state` before the SMTP conversation and marked sent after it (see digest/delivery.py).
     """
 
     class State(models.TextChoices):

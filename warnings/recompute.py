@@ -22,7 +22,7 @@ from projects.models import Milestone, MilestoneReplan, Project
 
 from . import rules
 from .models import Escalation, StatusChange
-from .selectors import RulesContext, rules_context
+from .rules_context import STORED_FIELDS, RulesContext, rules_context
 
 logger = logging.getLogger(__name__)
 
@@ -65,23 +65,19 @@ class _ProjectMilestones:
 def _load_milestones(project_ids: list[int] | None, context: RulesContext, wanted):
     """Milestone facts per project id, read in chunks of project ids."""
     by_project: dict[int, _ProjectMilestones] = defaultdict(lambda: _ProjectMilestones([], []))
-    fields = (
-        "project_id", "milestone_type_id", "planned_date", "baseline_date", "actual_date",
-        "not_applicable",
-    )
+    fields = ("project_id", *STORED_FIELDS, "baseline_date")
     querysets = (
         [Milestone.objects.all()]
         if project_ids is None
         else [Milestone.objects.filter(project_id__in=chunk) for chunk in _chunks(project_ids)]
     )
     for queryset in querysets:
-        for project_id, type_id, planned, baseline, actual, not_applicable in queryset.values_list(*fields).iterator(chunk_size=CHUNK * 5):
-            if project_id not in wanted:
+        for row in queryset.values_list(*fields, named=True).iterator(chunk_size=CHUNK * 5):
+            if row.project_id not in wanted:
                 continue
-            facts = context.milestone_facts(
-                type_id, planned_date=planned, actual_date=actual, not_applicable=not_applicable
-            )
-            loaded = by_project[project_id]
+            facts = context.facts_of(row)
+            planned, baseline = row.planned_date, row.baseline_date
+            loaded = by_project[row.project_id]
             loaded.current.append(facts)
             # The baseline colour reads the first planned date (基准日期), kept forever;
             # a plan set before baselines were kept is its own baseline.

@@ -3,7 +3,8 @@ from celery import shared_task
 
 from qiantang.clock import local_today
 
-from .delivery import DigestSendError
+from .digest.delivery import DigestSendError, pending_user_ids, send_to_user
+from .digest.weeks import week_label
 from .recompute import recompute_all
 
 
@@ -19,14 +20,12 @@ def recompute_all_warnings() -> dict:
 
 
 # ---- The weekly digest (预警周报): enqueue per recipient; each send is exactly-once by its
-# DigestDelivery row (see delivery.py), so beat firing twice or a retried task sends nothing twice.
+# DigestDelivery row (see digest/delivery.py), so beat firing twice or a retried task sends nothing twice.
 
 @shared_task(name="qiantang_warnings.tasks.enqueue_weekly_digest")
 def enqueue_weekly_digest(week: str | None = None) -> dict:
     from django.utils import timezone
 
-    from .delivery import pending_user_ids
-    from .digest import week_label
 
     today = local_today()
     week = week or week_label(today)
@@ -47,6 +46,5 @@ def enqueue_weekly_digest(week: str | None = None) -> dict:
 def send_weekly_digest(user_id: int, week: str, today: str) -> str:
     from datetime import date
 
-    from .delivery import send_to_user
 
     return send_to_user(user_id, week=week, today=date.fromisoformat(today))

@@ -42,9 +42,10 @@ def shows_workbook_import(context) -> bool:
 
 
 @register.filter
-def colour_label(colour) -> str:
-    """红 / 黄 / 绿 in the reader's language (qiantang.colours); empty for no colour."""
-    return colours.label(colour)
+def colour_label(colour, wording: str = colours.SHORT) -> str:
+    """The colour in the reader's language (qiantang.colours): 红 by default, or
+    `colour|colour_label:"lamp"` 红灯, `"warning"` 红色预警, `"list"` 红色预警项目."""
+    return colours.label(colour, wording)
 
 
 @register.filter
@@ -57,6 +58,12 @@ def colour_hex(colour) -> str:
 def colour_tint(colour) -> str:
     """A light background for dark text in the colour's cell (emails)."""
     return colours.TINT.get(colour, "#ffffff")
+
+
+@register.filter
+def colour_on_tint(colour) -> str:
+    """Dark text in the colour, on its tint (emails)."""
+    return colours.ON_TINT.get(colour, "#15803d")
 
 
 @register.simple_tag

@@ -21,8 +21,8 @@ from qiantang import colours as palette
 from qiantang.people import display_name
 from qiantang_warnings.selectors import rules_context
 
-from . import format as fmt
 from ..models import Milestone, MilestoneType, Project
+from . import format as fmt
 
 # The office's colours: strong fills for the project's 预警等级, Excel's light
 # "bad / neutral / good" fills for milestone date cells, so dates stay legible.
@@ -82,15 +82,8 @@ class _MilestoneColours:
     def of(self, project: Project, milestones: list[Milestone]) -> dict[str, str]:
         if project.computed_as_of is None:  # never recomputed: nothing stored to show
             return {}
-        facts = [
-            self.context.milestone_facts(
-                m.milestone_type_id, planned_date=m.planned_date, actual_date=m.actual_date,
-                not_applicable=m.not_applicable,
-            )
-            for m in milestones
-        ]
-        results = self.context.evaluate_milestones(facts, today=project.computed_as_of)
-        return {r.code: r.colour for r in results if r.colour}
+        results = self.context.evaluate_stored(milestones, today=project.computed_as_of)
+        return {code: result.colour for code, result in results.items() if result.colour}
 
 
 def build_workbook(projects: QuerySet, *, as_of: date | None = None) -> Workbook:

@@ -1,4 +1,4 @@
-"""The 三色预警表 workbook format (../shared/spec/workbook-format.md) as pure functions.
+"""The 三色预警表 workbook format (README, "The workbook") as pure functions.
 
 Header matching, cell values (dates, 不适用, levels, states, amounts) and rows
 into plain values with row errors. No ORM, no clock: the importer and the

@@ -6,7 +6,7 @@ left alone, the new cadre accounts and departments, the re-plan proposals, every
 row error), and, unless this is a dry run or any error remains, writes the plan
 in one transaction and recomputes the affected projects at once.
 
-Choices (see the spec for the rest):
+Choices (the format itself: README, "The workbook"):
 - A blank cell keeps what is stored; in replace mode it erases (only for the
   columns the file has; 项目名称 is never erased).
 - A first planned date, an actual date and 不适用 are direct edits.
@@ -45,7 +45,6 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from qiantang.people import display_name
 from qiantang_warnings.services import recompute_projects
 
-from . import format as fmt
 from ..models import (
     Department,
     Milestone,
@@ -56,6 +55,7 @@ from ..models import (
     create_missing_milestones,
 )
 from ..roles import CADRE
+from . import format as fmt
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000

@@ -5,10 +5,10 @@ Screenshots at 1280 px and 375 px go to test-artifacts/ for a person to look at.
 import pytest
 from playwright.sync_api import expect
 
-from qiantang_warnings.delivery import render_message
-from qiantang_warnings.digest import digest_for_user
+from qiantang_warnings.digest.delivery import render_message
+from qiantang_warnings.digest.recipients import digest_for_user
 
-from ..warnings.digest_scenario import MONDAY, WEEK, district_week  # noqa: F401
+from ..warnings.digest.scenario import MONDAY, WEEK, district_week  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

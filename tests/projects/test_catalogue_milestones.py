@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from projects.models import Milestone, MilestoneType, Project
 from projects.workbook.exporter import MILESTONE_FILLS, build_workbook
-from qiantang_warnings.digest import district_snapshot
+from qiantang_warnings.digest.snapshot import district_snapshot
 from qiantang_warnings.recompute import recompute_all
 
 from .workbook.test_exporter import header_index, reopen, row_of

@@ -27,8 +27,8 @@ from projects.codes import (
 )
 from projects.demo import seed_demo
 from projects.models import Project
-from qiantang_warnings.delivery import send_week
-from qiantang_warnings.digest import week_label
+from qiantang_warnings.digest.delivery import send_week
+from qiantang_warnings.digest.weeks import week_label
 from qiantang_warnings.recompute import recompute_all
 
 MESSAGE = (
@@ -125,7 +125,7 @@ def test_the_message_is_chinese_at_the_source():
 
 
 def _code_patterns():
-    from qiantang_warnings import escalation_urls
+    from qiantang_warnings.escalations import urls as escalation_urls
 
     return [
         p for p in [*project_urls.urlpatterns, *escalation_urls.urlpatterns]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from projects.models import Project
 from qiantang_warnings import tasks
@@ -29,6 +30,20 @@ def three_projects(make_project, today):
 
 def colours():
     return dict(Project.objects.values_list("code", "colour"))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The command speaks the UI's language (Chinese by default); these tests read English."""
+    with translation.override("en"):
+        yield
+
+
+def test_the_command_speaks_chinese_by_default(three_projects):
+    out = StringIO()
+    with translation.override("zh-hans"):
+        call_command("recompute_warnings", "--as-of", "2026-11-25", stdout=out)
+    assert out.getvalue().strip() == "截至2026-11-25：检查项目3个，更新3个，状态变化2次"
 
 
 def test_recompute_as_of_a_given_day(three_projects):

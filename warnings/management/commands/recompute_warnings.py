@@ -1,5 +1,6 @@
 """python manage.py recompute_warnings [--as-of YYYY-MM-DD]"""
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from qiantang.clock import local_today
 from qiantang.dates import parse_as_of
@@ -15,6 +16,8 @@ class Command(BaseCommand):
     def handle(self, *args, as_of=None, **options):
         summary = recompute_all(today=as_of or local_today())
         self.stdout.write(
-            f"as of {summary.as_of}: {summary.examined} projects examined, "
-            f"{summary.updated} updated, {summary.status_changes} status changes"
+            _("截至%(as_of)s：检查项目%(examined)s个，更新%(updated)s个，状态变化%(changes)s次") % {
+                "as_of": summary.as_of, "examined": summary.examined, "updated": summary.updated,
+                "changes": summary.status_changes,
+            }
         )

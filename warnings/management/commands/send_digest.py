@@ -3,17 +3,14 @@
 Running it again for the same week sends nothing: every recipient's delivery is recorded.
 """
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from qiantang.clock import local_today
-from qiantang_warnings.delivery import send_week
-from qiantang_warnings.digest import (
-    build_digest,
-    district_snapshot,
-    parse_week,
-    recipients,
-    week_label,
-    week_monday,
-)
+from qiantang_warnings.digest.content import build_digest
+from qiantang_warnings.digest.delivery import send_week
+from qiantang_warnings.digest.recipients import recipients
+from qiantang_warnings.digest.snapshot import district_snapshot
+from qiantang_warnings.digest.weeks import parse_week, week_label, week_monday
 from qiantang_warnings.models import DigestDelivery
 
 
@@ -31,8 +28,8 @@ class Command(BaseCommand):
         if week:
             try:
                 parse_week(week)
-            except ValueError as error:
-                raise CommandError(str(error)) from None
+            except ValueError:
+                raise CommandError(_("不是ISO周（如2026-W48）：%(week)s") % {"week": week}) from None
             week = week.strip().upper()
         else:
             week = week_label(local)
@@ -43,18 +40,23 @@ class Command(BaseCommand):
             missing = sorted(set(usernames) - known)
             if missing:
                 raise CommandError(
-                    f"not a digest recipient (unknown, inactive, no email, no role or opted out): {', '.join(missing)}"
+                    _("不是周报收件人（不存在、已停用、无邮箱、无角色或已退订）：%(names)s")
+                    % {"names": ", ".join(missing)}
                 )
         if dry_run:
             self._dry_run(week, today, usernames)
             return
         summary = send_week(week=week, today=today, usernames=usernames)
         self.stdout.write(
-            f"{week}: {summary.sent} sent, {summary.already} already sent, "
-            f"{summary.skipped_empty} empty digests skipped, {summary.failed} failed"
+            _("%(week)s：发送%(sent)s份，此前已发送%(already)s份，跳过空周报%(skipped)s份，失败%(failed)s份") % {
+                "week": week, "sent": summary.sent, "already": summary.already,
+                "skipped": summary.skipped_empty, "failed": summary.failed,
+            }
         )
         if summary.failed:
-            raise CommandError(f"{summary.failed} digests failed; run the command again to retry them")
+            raise CommandError(
+                _("%(failed)s份周报发送失败；请再次运行本命令重试") % {"failed": summary.failed}
+            )
 
     def _dry_run(self, week, today, usernames):
         snapshot = district_snapshot(week=week, today=today)
@@ -62,20 +64,31 @@ class Command(BaseCommand):
         for recipient in recipients(usernames=usernames):
             digest = build_digest(snapshot, user=recipient.user, kinds=recipient.kinds)
             user = recipient.user
-            if done.get(user.username) in (DigestDelivery.State.SENT, DigestDelivery.State.SKIPPED):
-                what = f"already {done[user.username]}"
+            state = done.get(user.username)
+            if state == DigestDelivery.State.SENT:
+                what = _("此前已发送")
+            elif state == DigestDelivery.State.SKIPPED:
+                what = _("此前已跳过")
             elif digest.is_empty and not recipient.send_empty:
-                what = "nothing to report, opted out of empty digests: skip"
+                what = _("无预警事项，已选择不接收空周报：跳过")
             elif digest.is_empty:
-                what = "all green"
+                what = _("全部绿灯")
             else:
                 parts = []
                 if digest.covers_projects:
-                    parts.append(f"red {digest.counts['red']} yellow {digest.counts['yellow']} green {digest.counts['green']}")
-                    parts.append(f"turned red {len(digest.turned_red)} yellow {len(digest.turned_yellow)}, recovered {len(digest.recovered)}")
-                    parts.append(f"due in 14 days {len(digest.due_soon)}, needs plan {len(digest.needs_plan)}, escalations {len(digest.escalations)}")
+                    parts.append(_("红%(red)s 黄%(yellow)s 绿%(green)s") % digest.counts)
+                    parts.append(_("转红%(red)s 转黄%(yellow)s，好转%(recovered)s") % {
+                        "red": len(digest.turned_red), "yellow": len(digest.turned_yellow),
+                        "recovered": len(digest.recovered),
+                    })
+                    parts.append(_("14天内到期%(due)s，待排期%(plan)s，督办%(escalations)s") % {
+                        "due": len(digest.due_soon), "plan": len(digest.needs_plan),
+                        "escalations": len(digest.escalations),
+                    })
                 if digest.department_milestones or "liaison" in digest.kinds:
-                    parts.append(f"department milestones {len(digest.department_milestones)}")
-                what = "; ".join(parts)
-            self.stdout.write(f"{user.username} <{user.email}> [{'+'.join(recipient.kinds)}]: {what}")
-        self.stdout.write(f"{week}: dry run, nothing sent")
+                    parts.append(_("本单位节点%(count)s") % {"count": len(digest.department_milestones)})
+                what = _("；").join(parts)
+            self.stdout.write(_("%(username)s <%(email)s> [%(kinds)s]：%(what)s") % {
+                "username": user.username, "email": user.email, "kinds": "+".join(recipient.kinds), "what": what,
+            })
+        self.stdout.write(_("%(week)s：演练，未发送任何邮件") % {"week": week})

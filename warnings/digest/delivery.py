@@ -25,8 +25,10 @@ from django.utils import timezone, translation
 
 from qiantang.links import absolute_url
 
-from .digest import Digest, Recipient, build_digest, district_snapshot, recipients
-from .models import DigestDelivery
+from ..models import DigestDelivery
+from .content import Digest, build_digest
+from .recipients import Recipient, digest_for_user, recipients
+from .snapshot import district_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +174,6 @@ def send_one(recipient: Recipient, digest: Digest, *, now: datetime, connection=
 
 def send_to_user(user_id: int, *, week: str, today: date, now: datetime | None = None) -> str:
     """The Celery task's body: build and send one user's digest (no-op when already done)."""
-    from .digest import digest_for_user
 
     done = DigestDelivery.objects.filter(user_id=user_id, week=week, state__in=[State.SENT, State.SKIPPED]).exists()
     if done:

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.db import connections
 
-from qiantang_warnings.delivery import (
+from qiantang_warnings.digest.delivery import (
     ALREADY,
     SENT,
     SKIPPED_EMPTY,
@@ -16,12 +16,12 @@ from qiantang_warnings.delivery import (
     send_to_user,
     send_week,
 )
-from qiantang_warnings.digest import digest_for_user, recipients
+from qiantang_warnings.digest.recipients import digest_for_user, recipients
 from qiantang_warnings.models import DigestDelivery, DigestPreference
 from qiantang_warnings.tasks import enqueue_weekly_digest, send_weekly_digest
 
-from . import digest_backends
-from .digest_scenario import MONDAY, WEEK, at, district_week  # noqa: F401
+from . import backends as digest_backends
+from .scenario import MONDAY, WEEK, at, district_week  # noqa: F401
 
 NOW = at(2026, 11, 23, 8, 30)
 EVERYONE = {"leader", "office", "cadre1", "cadre2", "liaison1"}
@@ -29,7 +29,7 @@ EVERYONE = {"leader", "office", "cadre1", "cadre2", "liaison1"}
 
 @pytest.fixture(autouse=True)
 def flaky_mail(settings):
-    settings.EMAIL_BACKEND = "tests.warnings.digest_backends.FlakyBackend"
+    settings.EMAIL_BACKEND = "tests.warnings.digest.backends.FlakyBackend"
     digest_backends.CONTROL.update(fail_next=0, delay=0.0)
     mail.outbox = []
     yield digest_backends.CONTROL
@@ -193,13 +193,16 @@ def test_two_concurrent_sends_of_the_same_digest_deliver_it_once(district_week, 
 
 # ---- The send_digest command -------------------------------------------------------------
 
-def call(*args):
+def call(*args, language="en"):
+    """The command's output in `language` (it speaks the UI's language, Chinese by default)."""
     from io import StringIO
 
     from django.core.management import call_command
+    from django.utils import translation
 
     out = StringIO()
-    call_command("send_digest", *args, stdout=out)
+    with translation.override(language):
+        call_command("send_digest", *args, stdout=out)
     return out.getvalue()
 
 
@@ -210,6 +213,13 @@ def test_send_digest_dry_run_prints_who_would_get_what_and_sends_nothing(distric
     assert "liaison1 <liaison1@qiantang.example> [liaison]: department milestones 2" in out
     assert "dry run, nothing sent" in out
     assert mail.outbox == [] and not DigestDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_send_digest_speaks_chinese_by_default(district_week):
+    out = call("--week", WEEK, "--dry-run", language="zh-hans")
+    assert "leader <leader@qiantang.example> [district]：红2 黄1 绿2" in out
+    assert f"{WEEK}：演练，未发送任何邮件" in out
 
 
 @pytest.mark.django_db

@@ -20,8 +20,9 @@ from qiantang.clock import local_today
 from qiantang.htmx import login_required
 
 from .charts import trend_svg
-from .dashboard import dashboard as dashboard_data
-from .dashboard import filter_values, fingerprint, query_string
+from .filters import filter_values, query_string
+from .fingerprint import fingerprint
+from .page import dashboard as dashboard_data
 
 DEFAULT_REFRESH_SECONDS = 30
 FILTER_FORM_ID = "dash-filters"  # ids in the template
@@ -51,7 +52,7 @@ def dashboard(request):
     polled = htmx and "since" in request.GET
     if polled and request.GET["since"] == context["stamp"]:
         # Nothing changed: only the status line, with the time of this check.
-        return _vary(render(request, "warnings/dashboard.html#live-status", context))
+        return _vary(render(request, "warnings/dashboard/dashboard.html#live-status", context))
 
     data = dashboard_data(cleaned, today=today)
     context.update(
@@ -59,7 +60,7 @@ def dashboard(request):
         filter_summary=_filter_summary(form, cleaned),
         trend_chart=trend_svg(data.trend, labels={k: str(v) for k, v in Colour.choices}),
     )
-    template = "warnings/dashboard.html"
+    template = "warnings/dashboard/dashboard.html"
     if htmx and not htmx.history_restore_request:
         template += "#live"
     response = render(request, template, context)

@@ -14,9 +14,9 @@ from qiantang.clock import local_today
 from qiantang.forms import add_service_errors
 from qiantang.htmx import login_required, render_partials
 
+from ..selectors import escalation_panel
+from ..services import escalation_create as create_escalation
 from .forms import EscalationForm
-from .selectors import escalation_panel
-from .services import escalation_create as create_escalation
 
 
 @login_required

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from qiantang_warnings.models import DigestPreference
 
-from .digest_scenario import MONDAY, district_week  # noqa: F401
+from .scenario import MONDAY, district_week  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 PREVIEW = "/digest/preview/"
@@ -13,7 +13,7 @@ PREFERENCES = "/digest/preferences/"
 
 @pytest.fixture(autouse=True)
 def frozen_monday(monkeypatch):
-    monkeypatch.setattr("qiantang_warnings.digest_views.local_today", lambda: MONDAY)
+    monkeypatch.setattr("qiantang_warnings.digest.views.local_today", lambda: MONDAY)
 
 
 def test_the_urls_are_mounted_under_digest():

@@ -11,7 +11,7 @@ import pytest
 
 from qiantang_warnings.models import DigestDelivery
 
-from .celery_processes import (
+from ..celery_processes import (
     REPO,
     TEST_REDIS_URL,
     celery_process,
@@ -20,7 +20,7 @@ from .celery_processes import (
     forget_redis_queue,
     wait_until,
 )
-from .digest_scenario import MONDAY, WEEK, district_week  # noqa: F401
+from .scenario import MONDAY, WEEK, district_week  # noqa: F401
 from .smtp_catcher import smtp_catcher
 
 pytestmark = [pytest.mark.services, pytest.mark.real_clock, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

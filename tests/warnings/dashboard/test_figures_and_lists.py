@@ -13,8 +13,8 @@ from django.contrib.auth.models import User
 
 from projects.filters import ProjectFilterForm
 from projects.models import Department, Project
-from qiantang_warnings import charts, dashboard
-from qiantang_warnings.dashboard import COLOURS
+from qiantang_warnings.dashboard import charts, figures, lists, page
+from qiantang_warnings.dashboard.page import COLOURS
 from qiantang_warnings.models import Escalation, StatusChange
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -137,7 +137,7 @@ def test_headline_counts_equal_independent_counts_for_every_filter(portfolio, pa
     }
     expected = independent_counts(resolved, portfolio)
 
-    data = dashboard.dashboard(cleaned({k: str(v) for k, v in resolved.items()}), today=today)
+    data = page.dashboard(cleaned({k: str(v) for k, v in resolved.items()}), today=today)
 
     figures = data.headline.by_colour
     assert {c: figures[c].count for c in COLOURS} == expected["counts"]
@@ -155,8 +155,8 @@ def test_headline_counts_equal_independent_counts_for_every_filter(portfolio, pa
 
 
 def test_the_colour_filter_chooses_the_lists_not_the_counts(portfolio, today):
-    everything = dashboard.dashboard({}, today=today)
-    red_only = dashboard.dashboard(cleaned({"colour": "red"}), today=today)
+    everything = page.dashboard({}, today=today)
+    red_only = page.dashboard(cleaned({"colour": "red"}), today=today)
 
     assert [lst.colour for lst in everything.lists] == ["red", "yellow"]
     assert [lst.colour for lst in red_only.lists] == ["red"]
@@ -168,14 +168,14 @@ def test_the_colour_filter_chooses_the_lists_not_the_counts(portfolio, today):
 
 
 def test_an_invalid_filter_value_is_ignored(portfolio, today):
-    everything = dashboard.dashboard({}, today=today)
-    data = dashboard.dashboard(cleaned({"department": "99999", "colour": "purple"}), today=today)
+    everything = page.dashboard({}, today=today)
+    data = page.dashboard(cleaned({"department": "99999", "colour": "purple"}), today=today)
     assert data.headline == everything.headline
     assert data.filters == {}
 
 
 def test_needs_plan_is_counted_apart_and_also_in_its_colour(portfolio, today):
-    data = dashboard.dashboard({}, today=today)
+    data = page.dashboard({}, today=today)
     # Two needs_plan shapes × two sectors; both also count in their colour (green, yellow).
     assert data.headline.needs_plan == 4
     assert data.headline.active == sum(f.count for f in data.headline.figures) == 12
@@ -216,9 +216,9 @@ def history(make_project, today):
 
 
 def test_the_trend_replays_the_history_week_by_week(history, today):
-    trend = dashboard.dashboard({}, today=today).trend
+    trend = page.dashboard({}, today=today).trend
 
-    assert len(trend) == dashboard.TREND_WEEKS == 12
+    assert len(trend) == figures.TREND_WEEKS == 12
     assert [p.day for p in trend] == [today - timedelta(days=7 * k) for k in range(11, -1, -1)]
     by_day = {p.day: p.counts for p in trend}
     assert by_day[today] == {"red": 2, "yellow": 0, "green": 1}
@@ -234,7 +234,7 @@ def test_the_trend_replays_the_history_week_by_week(history, today):
 
 
 def test_the_change_since_last_week_comes_from_the_history(history, today):
-    figures = dashboard.dashboard({}, today=today).headline.by_colour
+    figures = page.dashboard({}, today=today).headline.by_colour
     assert (figures["red"].count, figures["red"].week_ago, figures["red"].change) == (2, 2, 0)
     assert (figures["yellow"].week_ago, figures["yellow"].change) == (1, -1)
     assert (figures["green"].week_ago, figures["green"].change) == (1, 0)
@@ -246,19 +246,19 @@ def test_a_change_on_the_same_day_last_week_counts_as_last_week(make_project, to
     StatusChange.objects.create(
         project=project, from_colour="", to_colour="red", at=at(last_week, 23), as_of=last_week
     )
-    data = dashboard.dashboard({}, today=today)
+    data = page.dashboard({}, today=today)
     assert data.headline.by_colour["red"].week_ago == 1
     assert not data.lists[0].projects[0].newly_red
 
 
 def test_newly_red_marks_projects_that_were_not_red_a_week_ago(history, today):
-    red = dashboard.dashboard({}, today=today).lists[0]
+    red = page.dashboard({}, today=today).lists[0]
     marks = {p.code: p.newly_red for p in red.projects}
     assert marks == {"QT-A": True, "QT-B": False}
 
 
 def test_the_trend_follows_the_filters(history, today):
-    trend = dashboard.dashboard(cleaned({"q": "QT-A"}), today=today).trend
+    trend = page.dashboard(cleaned({"q": "QT-A"}), today=today).trend
     assert [p.counts["red"] for p in trend][-3:] == [0, 0, 1]
     assert [p.counts["yellow"] for p in trend][-3:] == [1, 1, 0]
 
@@ -290,14 +290,14 @@ def test_lists_show_red_then_yellow_most_urgent_first_with_cadre_and_marks(
         project=Project.objects.get(code="QT-R1"), colour="red", reason="已过期", until=today - timedelta(days=1)
     )
 
-    red, yellow = dashboard.dashboard({}, today=today).lists
+    red, yellow = page.dashboard({}, today=today).lists
 
     # Most overdue first (an escalation ranks by the milestone behind it), escalation alone last.
     assert [p.code for p in red.projects] == ["QT-R4", "QT-R2", "QT-R1", "QT-R3"]
     assert [p.code for p in yellow.projects] == ["QT-Y2", "QT-Y3", "QT-Y1"]
     # The database's order is the documented one.
     for listed in (red, yellow):
-        keys = [dashboard.urgency(p.colour, p.reasons) for p in listed.projects]
+        keys = [lists.urgency(p.colour, p.reasons) for p in listed.projects]
         assert keys == sorted(keys)
     first = red.projects[1]
     assert (first.headline_reason, first.more_reasons, first.days_overdue) == ("签约逾期60天", 1, 60)
@@ -308,10 +308,10 @@ def test_lists_show_red_then_yellow_most_urgent_first_with_cadre_and_marks(
 
 
 def test_a_long_list_is_cut_with_a_link_to_the_whole_list(make_project, monkeypatch, today):
-    monkeypatch.setattr(dashboard, "LIST_LIMIT", 2)
+    monkeypatch.setattr(lists, "LIST_LIMIT", 2)
     for i in range(3):
         make_project(f"QT-{i}", colour="red", reasons=[overdue("开工", 10 + i)], sector="集成电路")
-    red = dashboard.dashboard(cleaned({"sector": "集成电路"}), today=today).lists[0]
+    red = page.dashboard(cleaned({"sector": "集成电路"}), today=today).lists[0]
     assert [p.code for p in red.projects] == ["QT-2", "QT-1"]
     assert red.truncated and red.total == 3
     assert red.list_query == "sector=%E9%9B%86%E6%88%90%E7%94%B5%E8%B7%AF&colour=red"
@@ -321,7 +321,7 @@ def test_a_long_list_is_cut_with_a_link_to_the_whole_list(make_project, monkeypa
 
 
 def test_breakdown_cells_link_to_the_list_with_the_current_filters(portfolio, today):
-    data = dashboard.dashboard(cleaned({"level": "district"}), today=today)
+    data = page.dashboard(cleaned({"level": "district"}), today=today)
     sector = next(b for b in data.breakdowns if b.dimension == "sector")
     row = next(r for r in sector.rows if r.key == "集成电路")
     assert row.links["red"] == "sector=%E9%9B%86%E6%88%90%E7%94%B5%E8%B7%AF&level=district&colour=red"
@@ -338,7 +338,7 @@ def test_breakdown_rows_are_worst_first_and_projects_without_a_sector_get_no_lin
     make_project("QT-1", colour="green", sector="生物医药")
     make_project("QT-2", colour="red", sector="集成电路")
     make_project("QT-3", colour="red", sector="")
-    sector = dashboard.dashboard({}, today=today).breakdowns[0]
+    sector = page.dashboard({}, today=today).breakdowns[0]
     assert [(r.label, r.counts["red"]) for r in sector.rows] == [("集成电路", 1), ("", 1), ("生物医药", 0)]
     assert sector.rows[1].links == {}
 
@@ -347,7 +347,7 @@ def test_breakdown_rows_are_worst_first_and_projects_without_a_sector_get_no_lin
 
 
 def test_the_trend_chart_names_each_colour_with_a_shape_and_a_label(history, today):
-    trend = dashboard.dashboard({}, today=today).trend
+    trend = page.dashboard({}, today=today).trend
     svg = str(charts.trend_svg(trend, labels={"red": "红", "yellow": "黄", "green": "绿"}))
     assert svg.startswith('<svg class="trend-chart"') and 'role="img"' in svg
     for colour in COLOURS:

@@ -1,10 +1,10 @@
 """The digest through a real SMTP conversation (aiosmtpd in this process): headers, both parts, links."""
 import pytest
 
-from qiantang_warnings.delivery import send_week
+from qiantang_warnings.digest.delivery import send_week
 from qiantang_warnings.models import DigestDelivery
 
-from .digest_scenario import MONDAY, WEEK, at, district_week  # noqa: F401
+from .scenario import MONDAY, WEEK, at, district_week  # noqa: F401
 from .smtp_catcher import smtp_catcher
 
 pytestmark = pytest.mark.django_db

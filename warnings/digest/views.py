@@ -3,29 +3,19 @@
 Both act only on request.user: there is no user id in any URL or form, so nobody can
 read or change another person's digest or preferences.
 """
-from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from qiantang.clock import local_today
 from qiantang.htmx import login_required
 from qiantang.links import absolute_url
 
-from .digest import digest_for_user, week_label
-from .models import DigestPreference
-
-
-class DigestPreferenceForm(forms.ModelForm):
-    class Meta:
-        model = DigestPreference
-        fields = ["enabled", "send_empty"]
-        labels = {
-            "enabled": gettext_lazy("每周一早上接收预警周报邮件"),
-            "send_empty": gettext_lazy("没有预警事项时也发送（“全部绿灯”）"),
-        }
+from ..models import DigestPreference
+from .forms import DigestPreferenceForm
+from .recipients import digest_for_user
+from .weeks import week_label
 
 
 @login_required
@@ -35,7 +25,7 @@ def preview(request):
     digest = digest_for_user(request.user, week=week_label(today), today=today)
     return render(
         request,
-        "warnings/digest_preview.html",
+        "warnings/digest/preview.html",
         {
             "digest": digest,
             "preferences_url": absolute_url("digest_preferences"),
@@ -60,6 +50,6 @@ def preferences(request):
         form = DigestPreferenceForm(instance=preference)
     return render(
         request,
-        "warnings/digest_preferences.html",
+        "warnings/digest/preferences.html",
         {"form": form, "has_email": bool(request.user.email)},
     )

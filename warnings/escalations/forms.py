@@ -1,10 +1,11 @@
+"""督办 (escalation): the form a leader or the office fills on the project page."""
 """Forms of the warnings engine shown on the staff pages: an escalation (督办)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from projects.forms import DATE_ERRORS, date_input
 
-from .models import Escalation
+from ..models import Escalation
 
 
 class EscalationForm(forms.Form):

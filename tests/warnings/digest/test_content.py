@@ -1,25 +1,17 @@
-"""What each recipient reads in the week 2026-W48 digest (see tests/warnings/digest_scenario.py)."""
+"""What each recipient reads in the week 2026-W48 digest (see tests/warnings/digest/scenario.py)."""
 from datetime import date
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from qiantang_warnings.delivery import render_message
-from qiantang_warnings.digest import (
-    CADRE_PROJECTS,
-    DISTRICT,
-    LIAISON_MILESTONES,
-    build_digest,
-    digest_for_user,
-    district_snapshot,
-    parse_week,
-    recipients,
-    week_label,
-    week_monday,
-)
+from qiantang_warnings.digest.delivery import render_message
+from qiantang_warnings.digest.content import CADRE_PROJECTS, DISTRICT, LIAISON_MILESTONES, build_digest
+from qiantang_warnings.digest.recipients import digest_for_user, recipients
+from qiantang_warnings.digest.snapshot import district_snapshot
+from qiantang_warnings.digest.weeks import parse_week, week_label, week_monday
 
-from .digest_scenario import MONDAY, WEEK, at, district_week  # noqa: F401
+from .scenario import MONDAY, WEEK, at, district_week  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +171,7 @@ def test_building_every_digest_takes_the_same_queries_for_5_or_50_projects(distr
 
 
 def test_long_lists_are_cut_at_the_limit_and_say_how_many_more(district_week, make_project, settings):
-    from qiantang_warnings import digest as digest_module
+    from qiantang_warnings.digest import content as digest_module
     from qiantang_warnings.recompute import recompute_all
 
     for i in range(4):

@@ -1,0 +1,217 @@
+"""The dashboard's figures: the headline counts per colour, the weekly trend from the
+StatusChange history, and the breakdowns by sector, department and street. Each is a fixed
+number of queries, whatever the number of projects; "today" is passed in.
+
+The colour filter is special: the headline, the breakdowns and the trend always show the
+three colours of the projects the *other* filters select (a count of "yellow among the
+red projects" would say nothing)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from projects.models import GREEN_AFTER_REPLAN, Project
+from qiantang import colours
+from qiantang.people import person_name
+
+from ..models import StatusChange
+from .filters import ACTIVE, query_string
+
+COLOURS = colours.WORST_FIRST
+TREND_WEEKS = 12
+
+
+
+def week_boundary(today: date, weeks_back: int):
+    """The end of the same weekday `weeks_back` weeks ago (local midnight after it)."""
+    day = today - timedelta(days=7 * weeks_back - 1)
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+
+
+@dataclass(frozen=True)
+class ColourFigure:
+    colour: str
+    count: int
+    investment: Decimal
+    week_ago: int
+    selected: bool = False  # the colour filter is this colour
+    toggle_query: str = ""  # the dashboard with this colour chosen, or unchosen
+
+    @property
+    def change(self) -> int:
+        return self.count - self.week_ago
+
+    @property
+    def change_size(self) -> int:
+        return abs(self.change)
+
+
+@dataclass(frozen=True)
+class Headline:
+    figures: tuple[ColourFigure, ...]
+    active: int
+    needs_plan: int
+    inactive: int
+    as_of: date | None
+    green_after_replan: int = 0  # 调整后绿: green only because plans were moved
+
+    @property
+    def by_colour(self) -> dict[str, ColourFigure]:
+        return {figure.colour: figure for figure in self.figures}
+
+
+def headline_counts(base: QuerySet) -> dict:
+    aggregates = {}
+    for colour in COLOURS:
+        in_colour = ACTIVE & Q(colour=colour)
+        aggregates[colour] = Count("id", filter=in_colour)
+        aggregates[f"{colour}_investment"] = Sum("total_investment", filter=in_colour)
+    return base.aggregate(
+        **aggregates,
+        active=Count("id", filter=ACTIVE),
+        needs_plan=Count("id", filter=ACTIVE & Q(needs_plan=True)),
+        green_after_replan=Count("id", filter=GREEN_AFTER_REPLAN),
+        inactive=Count("id", filter=~ACTIVE),
+        as_of=Max("computed_as_of"),
+    )
+
+
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: date
+    counts: dict  # colour -> count
+
+
+def trend_points(base: QuerySet, current: dict, today: date) -> list[TrendPoint]:
+    """Counts per colour at the end of each of the last TREND_WEEKS weeks, oldest first.
+
+    Walks the StatusChange history backwards from the current counts: a change
+    after a week's end is undone for that week. One query, grouped by week,
+    from and to colour, so its size does not depend on the number of projects.
+    """
+    boundaries = [week_boundary(today, k) for k in range(1, TREND_WEEKS)]
+    bucket = Case(
+        *[When(at__gte=boundary, then=Value(k)) for k, boundary in enumerate(boundaries, 1)],
+        output_field=IntegerField(),
+    )
+    rows = (
+        StatusChange.objects.filter(project__in=base.values("id"), at__gte=boundaries[-1])
+        .annotate(week=bucket)
+        .values("week", "from_colour", "to_colour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    net_by_week: dict[int, dict] = {}
+    for row in rows:
+        net = net_by_week.setdefault(row["week"], dict.fromkeys(COLOURS, 0))
+        if row["to_colour"] in net:
+            net[row["to_colour"]] += row["n"]
+        if row["from_colour"] in net:
+            net[row["from_colour"]] -= row["n"]
+    counts = {colour: current[colour] for colour in COLOURS}
+    points = [TrendPoint(today, dict(counts))]
+    for k in range(1, TREND_WEEKS):
+        for colour, n in net_by_week.get(k, {}).items():
+            counts[colour] -= n
+        points.append(TrendPoint(today - timedelta(days=7 * k), dict(counts)))
+    return list(reversed(points))
+
+
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str  # the filter value ("" when the projects have none)
+    label: str
+    counts: dict  # colour -> count
+    needs_plan: int
+    links: dict = field(default_factory=dict)  # colour or "total" -> project list query
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def cells(self) -> list[tuple[str, int, str]]:
+        """(colour, count, project list query) per colour, in the order red, yellow, green."""
+        return [(colour, self.counts[colour], self.links.get(colour, "")) for colour in COLOURS]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    dimension: str  # the filter parameter: sector, department or cadre
+    rows: tuple[BreakdownRow, ...]
+
+
+def _breakdown(base: QuerySet, key, label, *, dimension: str, filters: dict) -> list[BreakdownRow]:
+    colour_counts = {colour: Count("id", filter=Q(colour=colour)) for colour in COLOURS}
+    rows = (
+        base.filter(ACTIVE)
+        .values(key_value=key, label_value=label)
+        .annotate(**colour_counts, needs_plan=Count("id", filter=Q(needs_plan=True)))
+        .order_by()
+    )
+    result = [
+        BreakdownRow(
+            key="" if row["key_value"] is None else str(row["key_value"]),
+            label=row["label_value"] or "",
+            counts={colour: row[colour] for colour in COLOURS},
+            needs_plan=row["needs_plan"],
+            links=_cell_links(filters, dimension, row["key_value"]),
+        )
+        for row in rows
+    ]
+    # Worst first: most red, then most yellow; then by name.
+    result.sort(key=lambda r: (-r.counts["red"], -r.counts["yellow"], r.key == "", r.label))
+    return result
+
+
+def _cell_links(filters: dict, dimension: str, key) -> dict:
+    """Project list queries for a breakdown row: the current filters, this row, a colour."""
+    if key in (None, ""):
+        return {}  # projects without a sector, department or cadre: no filter reaches them
+    links = {
+        colour: query_string(filters, **{dimension: str(key), "colour": colour})
+        for colour in COLOURS
+    }
+    links["total"] = query_string(
+        filters, **{dimension: str(key), "colour": None, "state": Project.State.ACTIVE.value}
+    )
+    return links
+
+
+def breakdowns(base: QuerySet, filters: dict) -> list[Breakdown]:
+    """Active projects per sector, lead department and responsible cadre × colour."""
+    dimensions = [
+        ("sector", F("sector"), F("sector")),
+        ("department", F("lead_department_id"), F("lead_department__name")),
+        ("cadre", F("responsible_cadre_id"), person_name("responsible_cadre__")),
+    ]
+    return [
+        Breakdown(
+            dimension,
+            tuple(_breakdown(base, key, label, dimension=dimension, filters=filters)),
+        )
+        for dimension, key, label in dimensions
+    ]
+
+

@@ -1,0 +1,191 @@
+"""The dashboard's lists: the most urgent red and yellow projects with their headline
+reason, cadre and marks (the colour filter chooses which lists are shown)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils.translation import ngettext
+
+from projects.models import Colour, is_green_after_replan
+from qiantang.people import person_name
+
+from .. import rules
+from ..models import Escalation, StatusChange
+from ..reasons import most_overdue_days, render_reason, soonest_due_days
+from .figures import week_boundary
+from .filters import ACTIVE, query_string
+
+# Lists show the most urgent projects first; the rest are one click away in the project list.
+LIST_LIMIT = 50
+
+
+
+@dataclass
+class ListedProject:
+    code: str
+    name: str
+    colour: str
+    reasons: list
+    sector: str
+    department: str
+    cadre: str
+    escalated: bool
+    newly_red: bool = False
+    reason_texts: list = field(default_factory=list)
+    baseline_colour: str = ""
+    replan_count: int = 0
+
+    @property
+    def green_after_replan(self) -> bool:
+        return is_green_after_replan(self.colour, self.baseline_colour)
+
+    @property
+    def baseline_colour_differs(self) -> bool:
+        return bool(self.baseline_colour) and self.baseline_colour != self.colour
+
+    def get_baseline_colour_display(self) -> str:
+        return Colour(self.baseline_colour).label if self.baseline_colour else ""
+
+    @property
+    def headline_reason(self) -> str:
+        return self.reason_texts[0] if self.reason_texts else ""
+
+    @property
+    def more_reasons(self) -> int:
+        return max(0, len(self.reason_texts) - 1)
+
+    @property
+    def more_reasons_text(self) -> str:
+        n = self.more_reasons
+        return ngettext("另%(n)s项", "另%(n)s项", n) % {"n": n}
+
+    @property
+    def days_overdue(self) -> int | None:
+        return most_overdue_days(self.reasons)
+
+
+def urgency(colour: str, reasons: list) -> tuple:
+    """Sort key: red before yellow; overdue (most days first), then due soonest, then escalated only."""
+    overdue = most_overdue_days(reasons)
+    if overdue is not None:
+        within = (0, -overdue)
+    else:
+        left = soonest_due_days(reasons)
+        within = (1, left) if left is not None else (2, 0)
+    return (0 if colour == Colour.RED else 1, *within)
+
+
+@dataclass(frozen=True)
+class ProjectList:
+    colour: str
+    projects: tuple[ListedProject, ...]
+    total: int
+    list_query: str = ""  # the project list of this colour, with the current filters
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.projects)
+
+
+def _urgency_order():
+    """Annotations that order one colour's projects as `urgency` does, in SQL.
+
+    Reasons are stored sorted (red before yellow, escalations first within their
+    colour, then most overdue, then due soonest), so the first reason that is not
+    an escalation decides. Looking at the first two covers a project with one
+    escalation, the way the office uses them (two at once would rank by the second).
+    """
+    escalated_first = Q(reasons__0__kind=rules.ESCALATED)
+    days = Case(
+        When(escalated_first, then=Cast(KT("reasons__1__days"), IntegerField())),
+        default=Cast(KT("reasons__0__days"), IntegerField()),
+    )
+    group = Case(
+        When(Q(reasons__0__kind=rules.OVERDUE) | (escalated_first & Q(reasons__1__kind=rules.OVERDUE)), then=Value(0)),
+        When(Q(reasons__0__kind=rules.DUE_SOON) | (escalated_first & Q(reasons__1__kind=rules.DUE_SOON)), then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    signed = Case(
+        When(urgency_group=0, then=-days),
+        When(urgency_group=1, then=days),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return {"urgency_group": group}, {"urgency_days": signed}
+
+
+def project_lists(
+    base: QuerySet, colours: tuple[str, ...], *, today: date, filters: dict, totals: dict
+) -> list[ProjectList]:
+    """The LIST_LIMIT most urgent projects of each colour, with headline reason, cadre and marks.
+
+    One query per colour, ranked and cut in SQL; `totals` are the colour counts
+    the headline already holds.
+    """
+    week_ago = week_boundary(today, 1)
+    first_change_this_week = (
+        StatusChange.objects.filter(project=OuterRef("pk"), at__gte=week_ago)
+        .order_by("at", "id").values("from_colour")[:1]
+    )
+    group, signed = _urgency_order()
+    lists = []
+    for colour in colours:
+        projects = (
+            base.filter(ACTIVE, colour=colour)
+            .annotate(**group)
+            .annotate(**signed)
+            .annotate(
+                cadre_name=person_name("responsible_cadre__"),
+                escalated=Exists(Escalation.objects.filter(project=OuterRef("pk"), until__gte=today)),
+                colour_week_ago=Subquery(first_change_this_week),
+            )
+            .select_related("lead_department")
+            .only(
+                "code", "name", "colour", "reasons", "sector", "lead_department__name",
+                "baseline_colour", "replan_count",
+            )
+            .order_by("urgency_group", "urgency_days", "code")[:LIST_LIMIT]
+        )
+        listed = tuple(
+            ListedProject(
+                code=p.code,
+                name=p.name,
+                colour=p.colour,
+                reasons=p.reasons,
+                sector=p.sector,
+                department=p.lead_department.name if p.lead_department else "",
+                cadre=p.cadre_name or "",
+                escalated=p.escalated,
+                # Red now, and something else at the end of the same day last week.
+                newly_red=p.colour == Colour.RED
+                and p.colour_week_ago is not None
+                and p.colour_week_ago != Colour.RED,
+                reason_texts=[render_reason(r) for r in p.reasons],
+                baseline_colour=p.baseline_colour,
+                replan_count=p.replan_count,
+            )
+            for p in projects
+        )
+        lists.append(
+            ProjectList(
+                colour, listed, totals[colour], list_query=query_string(filters, colour=colour)
+            )
+        )
+    return lists
+
+

@@ -1,0 +1,78 @@
+"""One dashboard page put together from its figures and lists (`dashboard`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from projects.models import Colour
+from qiantang import colours
+
+from .figures import (
+    Breakdown,
+    ColourFigure,
+    Headline,
+    TrendPoint,
+    breakdowns,
+    headline_counts,
+    trend_points,
+)
+from .filters import base_projects, filter_values, query_string
+from .lists import ProjectList, project_lists
+
+COLOURS = colours.WORST_FIRST
+
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    headline: Headline
+    breakdowns: list[Breakdown]
+    lists: list[ProjectList]
+    trend: list[TrendPoint]
+    colour: str  # the colour filter, "" for all
+    filters: dict[str, str]  # valid filter values as query parameters
+
+
+def listed_colours(colour: str) -> tuple[str, ...]:
+    """Red, then yellow; a colour filter shows that colour's list alone."""
+    return (colour,) if colour else (Colour.RED.value, Colour.YELLOW.value)
+
+
+def dashboard(cleaned: dict, *, today: date) -> Dashboard:
+    """Everything the dashboard shows for the cleaned filter values."""
+    base = base_projects(cleaned)
+    chosen = cleaned.get("colour") or ""
+    filters = filter_values(cleaned)
+    counts = headline_counts(base)
+    trend = trend_points(base, counts, today)
+    week_ago = trend[-2].counts
+    figures = tuple(
+        ColourFigure(
+            colour=colour,
+            count=counts[colour],
+            investment=counts[f"{colour}_investment"] or Decimal("0"),
+            week_ago=week_ago[colour],
+            selected=colour == chosen,
+            toggle_query=query_string(filters, colour=None if colour == chosen else colour),
+        )
+        for colour in COLOURS
+    )
+    headline = Headline(
+        figures=figures,
+        active=counts["active"],
+        needs_plan=counts["needs_plan"],
+        inactive=counts["inactive"],
+        as_of=counts["as_of"],
+        green_after_replan=counts["green_after_replan"],
+    )
+    return Dashboard(
+        headline=headline,
+        breakdowns=breakdowns(base, filters),
+        lists=project_lists(
+            base, listed_colours(chosen), today=today, filters=filters, totals=counts
+        ),
+        trend=trend,
+        colour=chosen,
+        filters=filters,
+    )

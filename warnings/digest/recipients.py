@@ -1,0 +1,89 @@
+"""Who receives which digest: active users with an email address in a digest role who
+have not switched it off, and what each one's digest covers (their roles, read through
+projects.permissions)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+
+from projects.models import Milestone
+from projects.permissions import projects_of_cadre, roles_of
+from projects.roles import CADRE, LEADER, LIAISON, OFFICE
+
+from ..models import DigestPreference
+from .content import CADRE_PROJECTS, DISTRICT, LIAISON_MILESTONES, Digest, build_digest
+from .snapshot import district_snapshot
+
+
+def recipient_kinds(user) -> list[str]:
+    """What the user's digest covers, by their roles: the district, their projects, their
+    departments' milestones (none: no digest)."""
+    group_names = roles_of(user)
+    if LEADER in group_names or OFFICE in group_names:
+        return [DISTRICT]
+    kinds = []
+    if CADRE in group_names:
+        kinds.append(CADRE_PROJECTS)
+    if LIAISON in group_names:
+        kinds.append(LIAISON_MILESTONES)
+    return kinds
+
+
+def decides_replans(user) -> bool:
+    """The office decides re-plan proposals; leaders read the queue (projects.permissions)."""
+    return OFFICE in roles_of(user)
+
+
+@dataclass
+class Recipient:
+    user: object
+    kinds: list[str]
+    send_empty: bool
+
+
+def recipients(*, usernames: list[str] | None = None, user_ids: list[int] | None = None) -> list[Recipient]:
+    """Active users with an email address in a digest role, who have not switched it off."""
+    User = get_user_model()
+    users = (
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(groups__name__in=[LEADER, OFFICE, CADRE, LIAISON])
+        .distinct()
+        .order_by("username")
+        .prefetch_related("groups")
+    )
+    if usernames is not None:
+        users = users.filter(username__in=usernames)
+    if user_ids is not None:
+        users = users.filter(pk__in=user_ids)
+    preferences = {
+        user_id: (enabled, send_empty)
+        for user_id, enabled, send_empty in DigestPreference.objects.values_list("user_id", "enabled", "send_empty")
+    }
+    result = []
+    for user in users:
+        enabled, send_empty = preferences.get(user.pk, (True, True))
+        if not enabled:
+            continue
+        kinds = recipient_kinds(user)
+        if kinds:
+            result.append(Recipient(user, kinds, send_empty))
+    return result
+
+
+def digest_for_user(user, *, week: str, today: date) -> Digest:
+    """One user's digest (the preview): reads only what that user's digest covers."""
+    kinds = recipient_kinds(user)
+    proposers = [user.pk]
+    if DISTRICT in kinds:
+        scope = proposers = None  # the office's queue is counted from every proposal
+    else:
+        scope = list(projects_of_cadre(user).values_list("id", flat=True)) if CADRE_PROJECTS in kinds else []
+        if LIAISON_MILESTONES in kinds:
+            scope += list(
+                Milestone.objects.filter(owner_department__liaisons=user).values_list("project_id", flat=True).distinct()
+            )
+    snapshot = district_snapshot(week=week, today=today, project_ids=scope, proposer_ids=proposers)
+    return build_digest(snapshot, user=user, kinds=kinds, office=decides_replans(user))

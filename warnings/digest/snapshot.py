@@ -1,0 +1,295 @@
+"""The district as the week's digests see it, read once (`district_snapshot`): a fixed
+number of queries, however many projects or recipients. Nothing here reads the clock."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Q
+
+from projects.models import Department, Milestone, Project, ReplanProposal
+from qiantang import colours
+from qiantang.links import absolute_url
+from qiantang.people import person_name
+
+from .. import rules
+from ..models import Escalation, StatusChange
+from ..reasons import most_overdue_days, most_overdue_reason, render_reason
+from ..rules_context import STORED_FIELDS, rules_context
+from .weeks import week_end, week_start
+
+COLOUR_RANK = colours.RANK
+
+
+@dataclass
+class ProjectRow:
+    id: int
+    code: str
+    name: str
+    colour: str
+    reasons: list
+    needs_plan: bool
+    cadre_name: str
+    lead_department: str
+    url: str
+    colour_before: str = ""  # at the start of the reported week
+    escalations: list = field(default_factory=list)
+    baseline_colour: str = ""  # against the first planned dates (基准日期)
+    replan_count: int = 0
+
+    @property
+    def green_after_replan(self) -> bool:
+        """调整后绿: green now, yellow or red against the first planned dates."""
+        return self.colour == rules.GREEN and self.baseline_colour in (rules.YELLOW, rules.RED)
+
+    @property
+    def headline(self) -> str:
+        return render_reason(self.reasons[0]) if self.reasons else ""
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return [render_reason(reason) for reason in self.reasons]
+
+    @property
+    def overdue_reason(self) -> str:
+        """The most overdue milestone's reason (the headline may be an escalation)."""
+        reason = most_overdue_reason(self.reasons)
+        return render_reason(reason) if reason is not None else self.headline
+
+    @property
+    def overdue_days(self) -> int:
+        return most_overdue_days(self.reasons) or 0
+
+    @property
+    def urgency(self) -> tuple:
+        """Most urgent first: red, yellow, green; then most overdue; then code."""
+        return (-COLOUR_RANK.get(self.colour or None, 0), -self.overdue_days, self.code)
+
+
+@dataclass
+class MilestoneRow:
+    project: ProjectRow
+    name: str
+    order: int
+    due_date: date | None
+    due_derived: bool
+    colour: str | None
+    days_late: int | None  # signed: positive overdue, negative days left
+    owner_department_id: int | None
+    owner_department: str
+
+    @property
+    def days_left(self) -> int:
+        return -(self.days_late or 0)
+
+    @property
+    def overdue(self) -> int:
+        return max(self.days_late or 0, 0)
+
+
+@dataclass
+class EscalationRow:
+    project: ProjectRow
+    colour: str
+    reason: str
+    until: date
+
+
+@dataclass
+class ReplanRow:
+    """One re-plan proposal (调整计划申请) as its proposer reads it in the digest."""
+
+    proposer_id: int
+    project_code: str
+    project_name: str
+    url: str  # the milestone's row on the project page
+    milestone: str
+    replaced_date: date | None  # the plan it would replace (pending) or replaced (decided)
+    proposed_date: date
+    state: str
+    comment: str
+    decided_by: str
+    decided_at: datetime | None
+    created_at: datetime
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == ReplanProposal.State.PENDING
+
+
+@dataclass
+class DistrictSnapshot:
+    """Everything the week's digests show, read once."""
+
+    week: str
+    today: date
+    projects: dict[int, ProjectRow]
+    milestones: list[MilestoneRow]
+    escalations: list[EscalationRow]
+    cadre_projects: dict[int, set[int]]
+    liaison_departments: dict[int, set[int]]
+    department_names: dict[int, str]
+    replans: list[ReplanRow] = field(default_factory=list)
+    pending_replans: int | None = None  # the office's queue; None when the read was narrowed
+    by_project: dict[int, list[MilestoneRow]] = field(default_factory=dict)
+    by_department: dict[int, list[MilestoneRow]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # Indexes, so each recipient's slice costs what it shows, not the district's size.
+        by_project, by_department = defaultdict(list), defaultdict(list)
+        for milestone in self.milestones:
+            by_project[milestone.project.id].append(milestone)
+            by_department[milestone.owner_department_id].append(milestone)
+        self.by_project, self.by_department = dict(by_project), dict(by_department)
+
+
+def project_url(code: str) -> str:
+    return absolute_url("project_detail", code=code)
+
+
+def _person(user_row) -> str:
+    last, first, username = user_row
+    return f"{last or ''}{first or ''}" or (username or "")
+
+
+def district_snapshot(*, week: str, today: date, project_ids=None, proposer_ids=None) -> DistrictSnapshot:
+    """Read the active projects, their pending milestones, history, escalations and
+    re-plan proposals once.
+
+    `project_ids` and `proposer_ids` narrow the read (a single preview); None reads the
+    district. About ten queries in either case, whatever the number of projects and
+    recipients.
+    """
+    active = Project.objects.filter(state=Project.State.ACTIVE)
+    if project_ids is not None:
+        active = active.filter(id__in=project_ids)
+    projects: dict[int, ProjectRow] = {}
+    for row in active.annotate(cadre=person_name("responsible_cadre__")).values_list(
+        "id", "code", "name", "colour", "reasons", "needs_plan", "cadre", "lead_department__name",
+        "baseline_colour", "replan_count",
+    ):
+        pid, code, name, colour, reasons, needs_plan, cadre, lead, baseline_colour, replan_count = row
+        projects[pid] = ProjectRow(
+            pid, code, name, colour, reasons or [], needs_plan, cadre or "", lead or "", project_url(code),
+            colour_before=colour, baseline_colour=baseline_colour, replan_count=replan_count,
+        )
+
+    # Colour at the start of the week: the first later change says what it was then.
+    changes = StatusChange.objects.filter(at__gte=week_start(week)).order_by("at", "id")
+    if project_ids is not None:
+        changes = changes.filter(project_id__in=project_ids)
+    seen: set[int] = set()
+    for project_id, from_colour in changes.values_list("project_id", "from_colour"):
+        if project_id in projects and project_id not in seen:
+            projects[project_id].colour_before = from_colour
+            seen.add(project_id)
+
+    escalations = []
+    for project_id, colour, reason, until in (
+        Escalation.objects.filter(until__gte=today, project__state=Project.State.ACTIVE)
+        .filter(**({"project_id__in": project_ids} if project_ids is not None else {}))
+        .order_by("until", "id")
+        .values_list("project_id", "colour", "reason", "until")
+    ):
+        if project_id in projects:
+            row = EscalationRow(projects[project_id], colour, reason, until)
+            escalations.append(row)
+            projects[project_id].escalations.append(row)
+
+    department_names = dict(Department.objects.values_list("id", "name"))
+    milestones = _milestone_rows(projects, today, department_names)
+
+    cadre_projects: dict[int, set[int]] = defaultdict(set)
+    for pid, cadre_id in active.filter(responsible_cadre__isnull=False).values_list("id", "responsible_cadre_id"):
+        cadre_projects[cadre_id].add(pid)
+    for pid, user_id in Project.team.through.objects.filter(project__in=active).values_list("project_id", "user_id"):
+        cadre_projects[user_id].add(pid)
+
+    liaison_departments: dict[int, set[int]] = defaultdict(set)
+    for dept_id, user_id in Department.liaisons.through.objects.values_list("department_id", "user_id"):
+        liaison_departments[user_id].add(dept_id)
+
+    replans = _replan_rows(week, proposer_ids)
+    # Read unnarrowed, the pending rows are the office's whole queue (no second query).
+    pending_replans = sum(row.is_pending for row in replans) if proposer_ids is None else None
+
+    return DistrictSnapshot(
+        week, today, projects, milestones, escalations, dict(cadre_projects),
+        dict(liaison_departments), department_names, replans, pending_replans,
+    )
+
+
+def _replan_rows(week: str, proposer_ids) -> list[ReplanRow]:
+    """Every proposal decided in the reported week or still pending, in one query.
+
+    Whatever the project's state now: a decision on a project paused since is still news
+    to its proposer.
+    """
+    queryset = ReplanProposal.objects.filter(
+        Q(state=ReplanProposal.State.PENDING) | Q(decided_at__gte=week_start(week), decided_at__lt=week_end(week))
+    )
+    if proposer_ids is not None:
+        queryset = queryset.filter(proposer_id__in=proposer_ids)
+    rows = []
+    for (
+        proposer_id, code, name, milestone, type_code, planned, previous, proposed, state, comment,
+        decided_by, decided_at, created_at,
+    ) in (
+        queryset.annotate(decider=person_name("decided_by__"))
+        .order_by("decided_at", "created_at", "id")
+        .values_list(
+            "proposer_id", "milestone__project__code", "milestone__project__name",
+            "milestone__milestone_type__name", "milestone__milestone_type__code", "milestone__planned_date",
+            "previous_planned_date", "proposed_planned_date", "state", "decision_comment", "decider",
+            "decided_at", "created_at",
+        )
+    ):
+        pending = state == ReplanProposal.State.PENDING
+        rows.append(
+            ReplanRow(
+                proposer_id, code, name, f"{project_url(code)}#m-{type_code}", milestone,
+                # Like ReplanProposal.replaced_planned_date: today's plan while pending.
+                planned if pending else previous, proposed, state, comment,
+                "" if pending else (decided_by or ""), decided_at, created_at,
+            )
+        )
+    return rows
+
+
+def _milestone_rows(projects: dict[int, ProjectRow], today: date, department_names) -> list[MilestoneRow]:
+    """Due date and colour of every pending milestone, by the same rules as the recompute."""
+    context = rules_context(today)
+    types = context.types
+
+    stored = defaultdict(list)
+    owners = {}
+    queryset = Milestone.objects.filter(project__state=Project.State.ACTIVE)
+    if len(projects) < 5000:
+        queryset = queryset.filter(project_id__in=list(projects))
+    rows = queryset.values_list("project_id", *STORED_FIELDS, "owner_department_id", named=True)
+    for row in rows.iterator(chunk_size=10000):
+        if row.project_id not in projects:
+            continue
+        stored[row.project_id].append(row)
+        owners[(row.project_id, types[row.milestone_type_id]["code"])] = row.owner_department_id
+
+    by_code = {row["code"]: row for row in types.values()}
+    result = []
+    # Every project, with or without stored milestones: a type with no row is a blank one.
+    for project_id in projects:
+        for evaluated in context.evaluate_stored(stored.get(project_id, ()), today=today).values():
+            if evaluated.status != rules.PENDING:
+                continue
+            owner_id = owners.get((project_id, evaluated.code))
+            type_row = by_code[evaluated.code]
+            result.append(
+                MilestoneRow(
+                    projects[project_id], type_row["name"], type_row["order"], evaluated.due_date,
+                    evaluated.due_derived, evaluated.colour, evaluated.days_late, owner_id,
+                    department_names.get(owner_id, ""),
+                )
+            )
+    return result
+
+
