@@ -24,7 +24,7 @@ from .models import (
     Project,
     ReplanProposal,
 )
-from .services import record_milestone_change, stored_planned_date
+from .services import milestone_change_record, stored_planned_date
 
 # The admin signs in through the same throttle as the site, so a lock holds at both.
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -118,7 +118,7 @@ class MilestoneForm(forms.ModelForm):
         return milestone
 
     def _save_with_history(self, milestone, by=None):
-        record_milestone_change(
+        milestone_change_record(
             milestone,
             replan_reason=self.cleaned_data.get("replan_reason") or "",
             by=by,

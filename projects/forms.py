@@ -76,7 +76,7 @@ class MilestoneEditForm(forms.Form):
         self.fields["actual_date"].widget.attrs["max"] = today.isoformat()
         if self.replan_by_proposal:
             # Read-only, not disabled: a changed date that still arrives (an old page, a
-            # hand-made POST) is refused with the reason by edit_milestone, never dropped.
+            # hand-made POST) is refused with the reason by milestone_edit, never dropped.
             self.fields["planned_date"].widget.attrs["readonly"] = True
 
     @staticmethod
@@ -194,7 +194,7 @@ class ThrottledPasswordChangeForm(SignInThrottleMixin, PasswordChangeForm):
 
 
 class ReplanProposalForm(forms.Form):
-    """申请调整计划 from the project page; propose_replan makes the other refusals."""
+    """申请调整计划 from the project page; replan_propose makes the other refusals."""
 
     proposed_planned_date = forms.DateField(
         label=_("申请计划完成日期"), widget=date_input(),

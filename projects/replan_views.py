@@ -18,16 +18,14 @@ from django.views.decorators.http import require_GET, require_POST
 from qiantang.clock import local_today
 from qiantang.htmx import login_required, render_partials
 
-from . import permissions
+from . import permissions, replans
 from .forms import ReplanDecisionForm
 from .models import ReplanProposal
 from .replans import (
     ProposalAlreadyDecided,
-    approve_replan,
     decided_proposals,
     pending_count,
     pending_proposals,
-    reject_replan,
 )
 
 QUEUE = "projects/replan_queue.html"
@@ -122,7 +120,7 @@ def _decide(request, pk: int, decision: str) -> HttpResponse:
     form = ReplanDecisionForm(request.POST)
     if not form.is_valid():
         return _refused(request, pk, form=form, errors=form.errors["comment"], status=400)
-    decide = approve_replan if decision == APPROVE else reject_replan
+    decide = replans.replan_approve if decision == APPROVE else replans.replan_reject
     try:
         decide(proposal, by=request.user, comment=form.cleaned_data["comment"], today=local_today())
     except ProposalAlreadyDecided as refused:

@@ -1,7 +1,7 @@
 """Re-plans proposed and decided (调整计划申请): services that write, selectors that read.
 
 A cadre or liaison proposes a new planned date; the milestone keeps its plan and its
-colour until the office approves, and an approval re-plans it through edit_milestone,
+colour until the office approves, and an approval re-plans it through milestone_edit,
 so the change is in the history (a MilestoneReplan) like any re-plan, baseline kept.
 Rows are locked milestone first, then proposal, then (in the recompute) project, in
 every path, so two office members deciding at once wait for each other and the
@@ -21,7 +21,7 @@ from qiantang.dates import validate_date_in_range
 from qiantang.people import display_name
 
 from .models import Milestone, Project, ReplanProposal
-from .services import edit_milestone
+from .services import milestone_edit
 
 PENDING = ReplanProposal.State.PENDING
 RECENTLY_DECIDED = 20
@@ -83,7 +83,7 @@ def replan_reason_text(proposal: ReplanProposal) -> str:
 # --- Services ---------------------------------------------------------------------------
 
 
-def propose_replan(
+def replan_propose(
     milestone: Milestone,
     *,
     proposed_planned_date: date | None,
@@ -161,10 +161,10 @@ def _record_decision(proposal: ReplanProposal, *, state: str, by, comment: str) 
     proposal.save()
 
 
-def approve_replan(proposal: ReplanProposal, *, by, comment: str = "", today: date) -> ReplanProposal:
+def replan_approve(proposal: ReplanProposal, *, by, comment: str = "", today: date) -> ReplanProposal:
     """批准: re-plan the milestone to the proposed date, then recompute its project.
 
-    The re-plan goes through edit_milestone (one MilestoneReplan, the history entry with
+    The re-plan goes through milestone_edit (one MilestoneReplan, the history entry with
     the proposal's reason and 文号, baseline kept, the project recomputed in this
     transaction). Raises ProposalAlreadyDecided, or ValidationError when the milestone
     can no longer be re-planned (done, not applicable, or already at that date); nothing
@@ -179,7 +179,7 @@ def approve_replan(proposal: ReplanProposal, *, by, comment: str = "", today: da
                 {NON_FIELD_ERRORS: [_("该节点的计划完成日期已是申请的日期，请驳回该申请")]}
             )
         previous_planned_date = milestone.planned_date
-        edit_milestone(
+        milestone_edit(
             milestone,
             planned_date=current.proposed_planned_date,
             actual_date=milestone.actual_date,
@@ -193,7 +193,7 @@ def approve_replan(proposal: ReplanProposal, *, by, comment: str = "", today: da
     return current
 
 
-def reject_replan(proposal: ReplanProposal, *, by, comment: str, today: date) -> ReplanProposal:
+def replan_reject(proposal: ReplanProposal, *, by, comment: str, today: date) -> ReplanProposal:
     """驳回: the milestone keeps its plan; the comment tells the proposer why.
 
     Raises ProposalAlreadyDecided, or ValidationError without a comment (nothing saved).

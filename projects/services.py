@@ -1,8 +1,8 @@
 """Services that write projects and milestones.
 
-record_milestone_change validates and saves; its callers (admin, importer)
+milestone_change_record validates and saves; its callers (admin, importer)
 recompute the affected projects in the same request and transaction. The staff
-pages' services (edit_milestone, save_progress) recompute the project
+pages' services (milestone_edit, project_progress_save) recompute the project
 themselves, inside their own transaction, and refuse stale edits (EditConflict).
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def stored_planned_date(milestone: Milestone, *, lock: bool = False) -> date | N
     return queryset.values_list("planned_date", flat=True).first()
 
 
-def record_milestone_change(
+def milestone_change_record(
     milestone: Milestone,
     *,
     replan_reason: str = "",
@@ -95,7 +95,7 @@ class EditConflict(Exception):
         self.current = current
 
 
-def edit_milestone(
+def milestone_edit(
     milestone: Milestone,
     *,
     planned_date: date | None,
@@ -147,12 +147,12 @@ def edit_milestone(
         current._change_reason = (
             replan_reason.strip() or (not_applicable_reason.strip() if marks_not_applicable else "") or None
         )
-        record_milestone_change(current, replan_reason=replan_reason, by=by, today=today)
+        milestone_change_record(current, replan_reason=replan_reason, by=by, today=today)
         recompute_projects([current.project_id], today=today)
     return current
 
 
-def save_progress(
+def project_progress_save(
     project: Project,
     *,
     kind: str,

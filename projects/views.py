@@ -21,7 +21,7 @@ from qiantang.forms import add_service_errors
 from qiantang.htmx import append_partials, login_required, render_partials
 from qiantang_warnings.selectors import escalation_panel
 
-from . import permissions
+from . import permissions, replans, services
 from .codes import is_valid_project_code, normalize_project_code
 from .filters import ProjectFilterForm
 from .forms import (
@@ -32,9 +32,9 @@ from .forms import (
 )
 from .history import project_history
 from .models import Milestone, ProgressEntry, Project
-from .replans import proposals_of_project, propose_replan
+from .replans import proposals_of_project
 from .selectors import listed_projects, project_board
-from .services import EditConflict, edit_milestone, save_progress
+from .services import EditConflict
 from .timeline import my_project_list, pending_for_departments, project_timeline, timeline_row
 
 PAGE_SIZE = 50
@@ -231,7 +231,7 @@ def milestone_edit(request, code, type_code):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            milestone = edit_milestone(
+            milestone = services.milestone_edit(
                 milestone,
                 planned_date=data["planned_date"],
                 actual_date=data["actual_date"],
@@ -323,7 +323,7 @@ def replan_propose(request, code, type_code):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            propose_replan(
+            replans.replan_propose(
                 milestone,
                 proposed_planned_date=data["proposed_planned_date"],
                 reason=data["reason"],
@@ -400,7 +400,7 @@ def progress_edit(request, code, kind):
     form = ProgressForm(request.POST)
     if form.is_valid():
         try:
-            save_progress(
+            services.project_progress_save(
                 project, kind=kind, text=form.cleaned_data["text"],
                 based_on=form.cleaned_data["based_on"], by=request.user, today=local_today(),
             )

@@ -25,7 +25,7 @@ def test_field_messages_go_beside_their_field_and_the_rest_above_the_form():
 
 
 def test_a_plain_refusal_goes_above_the_form():
-    # e.g. propose_replan's "already pending" found under the lock: no field of its own.
+    # e.g. replan_propose's "already pending" found under the lock: no field of its own.
     form = bound()
     add_service_errors(form, ValidationError("该节点已有待审核的调整计划申请"))
     assert form.non_field_errors() == ["该节点已有待审核的调整计划申请"]

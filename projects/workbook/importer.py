@@ -274,7 +274,7 @@ class _Planner:
         project_ids = [p.id for p in self.projects.values()]
         milestones = Milestone.objects.filter(project__in=project_ids)
         if lock:
-            # Locked before the pending proposals are read: propose_replan and the
+            # Locked before the pending proposals are read: replan_propose and the
             # decisions lock the milestone first, so none slips in between this read
             # and the proposals written below (one pending per milestone).
             milestones = milestones.select_for_update().order_by("id")
@@ -523,7 +523,7 @@ class _Planner:
                 "本次不调整，请先在“调整计划审核”中处理"
             ) % {"label": label, "date": _show(self.pending[stored.pk])}
         # As the milestone will stand after this row (an actual date in the same row
-        # counts): propose_replan refuses the same.
+        # counts): replan_propose refuses the same.
         # (Not applicable cannot arise here: a date in the cell makes it applicable again.)
         if actual is not None:
             return _("%(label)s：该节点已完成，计划日期不调整（表中为%(date)s）") % {

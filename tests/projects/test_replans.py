@@ -16,8 +16,13 @@ from projects import permissions, replans
 from projects.history import project_history
 from projects.models import Department, Milestone, MilestoneReplan, Project, ReplanProposal
 from projects.replans import (
-    ProposalAlreadyDecided, approve_replan, pending_count, pending_proposals, propose_replan,
-    proposals_of_project, reject_replan,
+    ProposalAlreadyDecided,
+    pending_count,
+    pending_proposals,
+    proposals_of_project,
+    replan_approve,
+    replan_propose,
+    replan_reject,
 )
 from qiantang_warnings.models import StatusChange
 from qiantang_warnings.recompute import recompute_all
@@ -57,7 +62,7 @@ def colour(project):
 def propose(project, by, type_code="signing", **fields):
     fields.setdefault("proposed_planned_date", fields.pop("to", None) or date(2027, 1, 24))
     fields.setdefault("reason", "土地指标延后下达")
-    return propose_replan(milestone(project, type_code), by=by, today=date(2026, 11, 25), **fields)
+    return replan_propose(milestone(project, type_code), by=by, today=date(2026, 11, 25), **fields)
 
 
 def messages_of(error: ValidationError) -> list[str]:
@@ -141,7 +146,7 @@ def test_the_database_refuses_a_decision_without_who_and_when(late, role_users):
 
 def test_after_a_decision_the_milestone_may_be_proposed_again(late, role_users, today):
     first = propose(late, role_users["cadre1"])
-    reject_replan(first, by=role_users["office"], comment="依据不足", today=today)
+    replan_reject(first, by=role_users["office"], comment="依据不足", today=today)
     second = propose(late, role_users["cadre1"], reason="已取得批复", document_number="钱政〔2026〕3号")
     assert second.is_pending
     assert ReplanProposal.objects.count() == 2
@@ -157,7 +162,7 @@ def test_approval_moves_the_plan_keeps_the_baseline_and_turns_the_project_green(
     )
     assert colour(late) == "red"
 
-    decided = approve_replan(proposal, by=role_users["office"], comment="同意", today=today)
+    decided = replan_approve(proposal, by=role_users["office"], comment="同意", today=today)
 
     signing = milestone(late)
     assert (signing.planned_date, signing.baseline_date) == (today + 60 * D, today - 5 * D)
@@ -178,7 +183,7 @@ def test_approval_moves_the_plan_keeps_the_baseline_and_turns_the_project_green(
 
 def test_the_approved_replan_is_in_the_project_history_like_a_direct_one(late, role_users, today):
     proposal = propose(late, role_users["cadre1"], to=today + 60 * D, document_number="钱发改〔2026〕12号")
-    approve_replan(proposal, by=role_users["office"], today=today)
+    replan_approve(proposal, by=role_users["office"], today=today)
     entry = next(e for e in project_history(late) if e.subject == "项目签约")
     assert entry.user == role_users["office"]
     assert entry.note == "土地指标延后下达（文号：钱发改〔2026〕12号；申请人：cadre1）"
@@ -191,7 +196,7 @@ def test_approval_without_a_document_number_names_the_proposer(late, role_users,
     role_users["cadre1"].last_name, role_users["cadre1"].first_name = "王", "小明"
     role_users["cadre1"].save()
     proposal = propose(late, role_users["cadre1"], to=today + 60 * D, reason="规划调整")
-    approve_replan(proposal, by=role_users["office"], today=today)
+    replan_approve(proposal, by=role_users["office"], today=today)
     assert MilestoneReplan.objects.get().reason == "规划调整（申请人：王小明）"
 
 
@@ -199,7 +204,7 @@ def test_approval_is_refused_when_the_milestone_was_done_meanwhile(late, role_us
     proposal = propose(late, role_users["cadre1"], to=today + 60 * D)
     Milestone.objects.filter(pk=proposal.milestone_id).update(actual_date=today)
     with pytest.raises(ValidationError) as refused:
-        approve_replan(proposal, by=role_users["office"], today=today)
+        replan_approve(proposal, by=role_users["office"], today=today)
     assert messages_of(refused.value) == ["该节点已完成，不能调整计划"]
     proposal.refresh_from_db()
     assert proposal.is_pending
@@ -211,7 +216,7 @@ def test_approval_is_refused_when_the_plan_already_is_the_proposed_date(late, ro
     proposal = propose(late, role_users["cadre1"], to=today + 60 * D)
     Milestone.objects.filter(pk=proposal.milestone_id).update(planned_date=today + 60 * D)
     with pytest.raises(ValidationError) as refused:
-        approve_replan(proposal, by=role_users["office"], today=today)
+        replan_approve(proposal, by=role_users["office"], today=today)
     assert "请驳回该申请" in messages_of(refused.value)[0]
     proposal.refresh_from_db()
     assert proposal.is_pending
@@ -224,12 +229,12 @@ def test_rejection_needs_a_comment_and_leaves_everything(late, role_users, today
     proposal = propose(late, role_users["cadre1"], to=today + 60 * D)
     for comment in ("", "  "):
         with pytest.raises(ValidationError) as refused:
-            reject_replan(proposal, by=role_users["office"], comment=comment, today=today)
+            replan_reject(proposal, by=role_users["office"], comment=comment, today=today)
         assert messages_of(refused.value) == ["驳回申请须填写审核意见"]
     proposal.refresh_from_db()
     assert proposal.is_pending
 
-    decided = reject_replan(proposal, by=role_users["office"], comment=" 请补充批复文件 ", today=today)
+    decided = replan_reject(proposal, by=role_users["office"], comment=" 请补充批复文件 ", today=today)
 
     assert decided.state == ReplanProposal.State.REJECTED
     assert (decided.decided_by, decided.decision_comment) == (role_users["office"], "请补充批复文件")
@@ -249,8 +254,8 @@ def test_rejection_needs_a_comment_and_leaves_everything(late, role_users, today
 )
 def test_a_decided_proposal_cannot_be_decided_again(late, role_users, today, first, second):
     decide = {
-        "approve": lambda p, by: approve_replan(p, by=by, comment="同意", today=today),
-        "reject": lambda p, by: reject_replan(p, by=by, comment="不同意", today=today),
+        "approve": lambda p, by: replan_approve(p, by=by, comment="同意", today=today),
+        "reject": lambda p, by: replan_reject(p, by=by, comment="不同意", today=today),
     }
     proposal = propose(late, role_users["cadre1"], to=today + 60 * D)
     decide[first](proposal, role_users["office"])
@@ -303,14 +308,14 @@ def _waiting_for_a_lock(timeout=10.0) -> bool:
 def test_two_office_members_deciding_at_once_cannot_both_decide(
     late, role_users, today, monkeypatch, second_decision
 ):
-    """The first approval holds its locks (paused inside edit_milestone's recompute); the
+    """The first approval holds its locks (paused inside milestone_edit's recompute); the
     second decision waits for them, then finds the proposal decided and saves nothing."""
     assert connection.vendor == "postgresql", "this test needs PostgreSQL (DATABASE_URL)"
     office2 = type(role_users["office"]).objects.create_user("office2", is_staff=True)
     office2.groups.set(role_users["office"].groups.all())
     proposal = propose(late, role_users["cadre1"], to=today + 60 * D)
     holding, release = threading.Event(), threading.Event()
-    real_edit = replans.edit_milestone
+    real_edit = replans.milestone_edit
 
     def paused_edit(*args, **kwargs):
         result = real_edit(*args, **kwargs)
@@ -319,15 +324,15 @@ def test_two_office_members_deciding_at_once_cannot_both_decide(
             assert release.wait(30), "the test never released the first approval"
         return result
 
-    monkeypatch.setattr(replans, "edit_milestone", paused_edit)
+    monkeypatch.setattr(replans, "milestone_edit", paused_edit)
     results = {}
     threads = [_run_in_thread(
-        "first", lambda: approve_replan(proposal, by=role_users["office"], comment="同意", today=today), results,
+        "first", lambda: replan_approve(proposal, by=role_users["office"], comment="同意", today=today), results,
     )]
     assert holding.wait(10), results
     second = {
-        "approve": lambda: approve_replan(proposal, by=office2, comment="也同意", today=today),
-        "reject": lambda: reject_replan(proposal, by=office2, comment="不同意", today=today),
+        "approve": lambda: replan_approve(proposal, by=office2, comment="也同意", today=today),
+        "reject": lambda: replan_reject(proposal, by=office2, comment="不同意", today=today),
     }[second_decision]
     threads.append(_run_in_thread("second", second, results))
     blocked = _waiting_for_a_lock()
@@ -357,7 +362,7 @@ def test_the_queue_is_oldest_first_and_the_project_lists_its_own(late, make_proj
     newer = propose(other, role_users["cadre2"], to=today + 40 * D)
     time_machine.shift(timedelta(minutes=5))
     land = propose(late, role_users["liaison1"], type_code="construction_permit", to=today + 120 * D)
-    reject_replan(land, by=role_users["office"], comment="不同意", today=today)
+    replan_reject(land, by=role_users["office"], comment="不同意", today=today)
 
     assert list(pending_proposals()) == [older, newer]
     assert pending_count() == 2

@@ -1,4 +1,4 @@
-"""projects.services.record_milestone_change: baseline, re-plan history, refusals."""
+"""projects.services.milestone_change_record: baseline, re-plan history, refusals."""
 from datetime import date, timedelta
 
 import pytest
@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
 from projects.models import Milestone, MilestoneReplan
-from projects.services import record_milestone_change
+from projects.services import milestone_change_record
 
 D = timedelta(days=1)
 
@@ -39,7 +39,7 @@ def stored(milestone):
 
 def test_the_first_planned_date_becomes_the_baseline(signing, today, role_users):
     fresh = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, by=role_users["cadre1"], today=today)
+    milestone_change_record(fresh, by=role_users["cadre1"], today=today)
 
     assert stored(signing) == {
         "planned_date": date(2027, 3, 1), "baseline_date": date(2027, 3, 1), "actual_date": None,
@@ -54,7 +54,7 @@ def test_a_replan_keeps_the_baseline_and_records_who_and_why(signing, today, rol
         (date(2027, 6, 15), "规划调整"),
     ]:
         fresh = edit(signing, planned_date=planned)
-        record_milestone_change(
+        milestone_change_record(
             fresh, replan_reason=why,
             by=role_users["cadre1"], today=today,
         )
@@ -74,9 +74,9 @@ def test_a_replan_keeps_the_baseline_and_records_who_and_why(signing, today, rol
 
 def test_clearing_a_planned_date_is_a_replan_too(signing, today, role_users):
     fresh = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, today=today)
+    milestone_change_record(fresh, today=today)
     fresh = edit(signing, planned_date=None)
-    record_milestone_change(
+    milestone_change_record(
         fresh, replan_reason="暂无法排期",
         by=role_users["office"], today=today,
     )
@@ -89,18 +89,18 @@ def test_clearing_a_planned_date_is_a_replan_too(signing, today, role_users):
 
 def test_an_unchanged_plan_needs_no_reason(signing, today):
     fresh = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, today=today)
+    milestone_change_record(fresh, today=today)
     fresh = edit(signing, actual_date=today)
-    record_milestone_change(fresh, today=today)
+    milestone_change_record(fresh, today=today)
     assert stored(signing)["actual_date"] == today
     assert not MilestoneReplan.objects.exists()
 
 
 def test_an_author_who_is_not_signed_in_is_not_recorded(signing, today):
     fresh = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, today=today)
+    milestone_change_record(fresh, today=today)
     fresh = edit(signing, planned_date=date(2027, 4, 1))
-    record_milestone_change(
+    milestone_change_record(
         fresh, replan_reason="系统导入", by=AnonymousUser(),
         today=today,
     )
@@ -109,7 +109,7 @@ def test_an_author_who_is_not_signed_in_is_not_recorded(signing, today):
 
 def test_completion_today_is_accepted(signing, today):
     fresh = edit(signing, actual_date=today)
-    record_milestone_change(fresh, today=today)
+    milestone_change_record(fresh, today=today)
     assert stored(signing)["actual_date"] == today
 
 
@@ -129,7 +129,7 @@ def test_refused_dates_raise_and_save_nothing(signing, today, changes, field, me
     before = stored(signing)
     fresh = edit(signing, **changes)
     with pytest.raises(ValidationError) as refused:
-        record_milestone_change(fresh, today=today)
+        milestone_change_record(fresh, today=today)
     assert refused.value.message_dict[field] == [message]
     assert stored(signing) == before
     assert not MilestoneReplan.objects.exists()
@@ -138,12 +138,12 @@ def test_refused_dates_raise_and_save_nothing(signing, today, changes, field, me
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_changing_a_plan_without_a_reason_is_refused(signing, today, reason):
     fresh = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, today=today)
+    milestone_change_record(fresh, today=today)
     before = stored(signing)
 
     fresh = edit(signing, planned_date=date(2027, 9, 1))
     with pytest.raises(ValidationError) as refused:
-        record_milestone_change(
+        milestone_change_record(
             fresh, replan_reason=reason, today=today
         )
     assert refused.value.message_dict["replan_reason"] == ["调整已有的计划完成日期须填写调整原因"]
@@ -153,10 +153,10 @@ def test_changing_a_plan_without_a_reason_is_refused(signing, today, reason):
 
 def test_every_refusal_is_reported_at_once(signing, today):
     fresh = edit(signing, planned_date=date(2027, 3, 1))
-    record_milestone_change(fresh, today=today)
+    milestone_change_record(fresh, today=today)
     fresh = edit(signing, planned_date=date(2027, 9, 1), actual_date=today + D)
     with pytest.raises(ValidationError) as refused:
-        record_milestone_change(fresh, today=today)
+        milestone_change_record(fresh, today=today)
     assert set(refused.value.message_dict) == {"actual_date", "replan_reason"}
 
 
@@ -165,25 +165,25 @@ def test_a_stale_copy_cannot_replan_without_a_reason(signing, today):
     # date, so it needs a reason even though its own copy had no plan.
     first = edit(signing, planned_date=date(2027, 3, 1))
     stale = edit(signing, planned_date=date(2027, 6, 1))
-    record_milestone_change(first, today=today)
+    milestone_change_record(first, today=today)
 
     with pytest.raises(ValidationError) as refused:
-        record_milestone_change(stale, today=today)
+        milestone_change_record(stale, today=today)
 
     assert "replan_reason" in refused.value.message_dict
     assert stored(signing)["planned_date"] == date(2027, 3, 1)
 
 
 def test_a_person_marking_not_applicable_must_say_why(signing, today, role_users):
-    from projects.services import edit_milestone
+    from projects.services import milestone_edit
 
     cadre = role_users["cadre1"]
     with pytest.raises(ValidationError) as refused:
-        edit_milestone(signing, planned_date=None, actual_date=None, not_applicable=True, by=cadre, today=today)
+        milestone_edit(signing, planned_date=None, actual_date=None, not_applicable=True, by=cadre, today=today)
     assert refused.value.message_dict == {"not_applicable_reason": ["标记不适用须填写原因"]}
     assert not Milestone.objects.get(pk=signing.pk).not_applicable
 
-    edit_milestone(signing, planned_date=None, actual_date=None, not_applicable=True,
+    milestone_edit(signing, planned_date=None, actual_date=None, not_applicable=True,
                    not_applicable_reason="并购项目，无需签约", by=cadre, today=today)
     assert Milestone.objects.get(pk=signing.pk).not_applicable
     assert Milestone.history.filter(id=signing.id).first().history_change_reason == "并购项目，无需签约"

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from projects.models import Department, Milestone, ReplanProposal
-from projects.replans import approve_replan, reject_replan
+from projects.replans import replan_approve, replan_reject
 from qiantang_warnings.recompute import recompute_all
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_a_cadre_proposes_and_the_colour_stays_until_the_office_approves(client,
     late.refresh_from_db()
     assert late.colour == "red"
 
-    approve_replan(proposal, by=role_users["office"], comment="同意", today=today)
+    replan_approve(proposal, by=role_users["office"], comment="同意", today=today)
 
     late.refresh_from_db()
     assert (late.colour, late.baseline_colour, late.replan_count) == ("green", "red", 1)
@@ -74,7 +74,7 @@ def test_a_rejected_proposal_leaves_the_plan_and_shows_the_office_s_comment(clie
     client.force_login(role_users["cadre1"])
     client.post(propose_url(late), {"proposed_planned_date": (today + timedelta(days=40)).isoformat(),
                                     "reason": "企业资金未到位"})
-    reject_replan(ReplanProposal.objects.get(), by=role_users["office"], comment="请先报送资金方案", today=today)
+    replan_reject(ReplanProposal.objects.get(), by=role_users["office"], comment="请先报送资金方案", today=today)
     page = client.get(reverse("project_detail", kwargs={"code": late.code})).content.decode()
     assert "已驳回" in page and "请先报送资金方案" in page
     assert signing(late).planned_date == today - timedelta(days=5)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from projects.models import Department, Milestone, MilestoneReplan, Project, ReplanProposal
-from projects.replans import approve_replan, propose_replan
+from projects.replans import replan_approve, replan_propose
 from qiantang_warnings.recompute import recompute_all
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -37,7 +37,7 @@ def late(make_project, role_users, today):
 @pytest.fixture
 def proposal(late, role_users, today):
     """cadre1 proposes to move signing 65 days later, with a 文号."""
-    return propose_replan(
+    return replan_propose(
         Milestone.objects.get(project=late, milestone_type__code="signing"),
         proposed_planned_date=today + 60 * D, reason="土地指标延后下达",
         document_number="钱发改〔2026〕12号", by=role_users["cadre1"], today=today,
@@ -121,7 +121,7 @@ def test_signed_out_visitors_are_sent_to_the_login_page(client, proposal):
 
 
 def test_recently_decided_proposals_are_listed_below_the_queue(client, role_users, proposal, today):
-    approve_replan(proposal, by=role_users["office"], comment="同意，按批复执行", today=today)
+    replan_approve(proposal, by=role_users["office"], comment="同意，按批复执行", today=today)
     html = signed_in(client, role_users, "leader").get(QUEUE).content.decode()
     pending, decided = html.split('id="decided-proposals"')
     assert "没有待审核的调整计划申请" in pending
@@ -275,7 +275,7 @@ def test_the_navigation_counts_pending_proposals_for_the_office_and_leaders_only
     for who in ("office", "leader"):
         html = signed_in(client, role_users, who).get(reverse("home")).content.decode()
         assert "调整计划审核" in nav(html) and '<span class="nav-count"' not in nav(html)
-    propose_replan(
+    replan_propose(
         Milestone.objects.get(project=late, milestone_type__code="signing"),
         proposed_planned_date=today + 60 * D, reason="规划调整", by=role_users["cadre1"], today=today,
     )
@@ -311,12 +311,12 @@ def _proposals(make_project, role_users, today, start, n):
             f"QT-{i:03d}", responsible_cadre=role_users["cadre1"],
             milestones={"signing": {"planned_date": today - D}},
         )
-        proposal = propose_replan(
+        proposal = replan_propose(
             Milestone.objects.get(project=project, milestone_type__code="signing"),
             proposed_planned_date=today + (i + 1) * D, reason=f"原因{i}", by=role_users["cadre1"], today=today,
         )
         if i % 3 == 0:
-            approve_replan(proposal, by=role_users["office"], today=today)
+            replan_approve(proposal, by=role_users["office"], today=today)
 
 
 @pytest.mark.parametrize("who", ["office", "leader"])

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from projects.models import Department, Milestone, MilestoneReplan, MilestoneType, Project, ReplanProposal
-from projects.replans import propose_replan
+from projects.replans import replan_propose
 from projects.workbook.exporter import build_workbook
 from projects.workbook.importer import (
     ENCRYPTED_STREAM,
@@ -219,7 +219,7 @@ def test_replace_mode_overwrites_a_plan_with_a_replan_record(cadre, role_users):
 def test_replace_mode_overwrites_beside_a_pending_proposal_and_says_so(cadre, role_users, today):
     import_rows()
     listing = Milestone.objects.get(project__code="QT-0101", milestone_type__name="土地挂牌")
-    pending = propose_replan(listing, proposed_planned_date=date(2027, 2, 1), reason="电力增容",
+    pending = replan_propose(listing, proposed_planned_date=date(2027, 2, 1), reason="电力增容",
                              by=role_users["cadre1"], today=today)
     result = import_rows(moved_plan(), by=role_users["office"], replace=True)
     assert ("土地挂牌(计划)：2026-12-01 → 2027-01-15（记为调整计划；该节点另有待审核的调整计划申请）"
@@ -252,7 +252,7 @@ def test_a_plan_with_a_pending_proposal_is_left_alone_and_the_rest_of_the_row_ap
     that cell is reported and skipped (the queue decides it); the row's other changes apply."""
     import_rows()
     listing = Milestone.objects.get(project__code="QT-0101", milestone_type__name="土地挂牌")
-    pending = propose_replan(
+    pending = replan_propose(
         listing, proposed_planned_date=date(2027, 2, 1), reason="电力增容", by=role_users["cadre1"],
         today=today,
     )

@@ -209,7 +209,7 @@ def test_an_upload_over_10_mb_is_refused_before_reading(client, role_users, monk
 from datetime import date  # noqa: E402
 
 from projects.models import Milestone, MilestoneReplan, ReplanProposal  # noqa: E402
-from projects.replans import propose_replan  # noqa: E402
+from projects.replans import replan_propose  # noqa: E402
 from projects.workbook.importer import import_workbook  # noqa: E402
 from tests.projects.workbook.test_importer import moved_plan  # noqa: E402
 
@@ -267,7 +267,7 @@ def test_the_office_s_replace_mode_overwrites_and_the_preview_says_so(client, ro
 def test_a_pending_proposal_is_reported_in_the_preview_and_the_rest_imports(
     client, role_users, imported, today
 ):
-    pending = propose_replan(land_listing(), proposed_planned_date=date(2027, 2, 1), reason="电力增容",
+    pending = replan_propose(land_listing(), proposed_planned_date=date(2027, 2, 1), reason="电力增容",
                              by=role_users["cadre1"], today=today)
     client.force_login(role_users["office"])
     rows = moved_plan(c16="电力增容待确认")

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from projects.models import Department, Milestone, Project
-from projects.services import record_milestone_change
+from projects.services import milestone_change_record
 from qiantang_warnings.models import Escalation, StatusChange
 from qiantang_warnings.recompute import recompute_all, recompute_projects
 
@@ -250,7 +250,7 @@ def test_a_staff_edit_shows_in_the_next_poll(client, role_users, board, today):
 
     milestone = Milestone.objects.get(project__code="QT-RED", milestone_type__code="signing")
     milestone.actual_date = today
-    record_milestone_change(milestone, today=today, by=role_users["cadre1"])
+    milestone_change_record(milestone, today=today, by=role_users["cadre1"])
     recompute_projects([milestone.project_id], today=today)
 
     response = client.get(poll, **HTMX)

@@ -46,12 +46,10 @@ class DistrictWeek:
 
 @pytest.fixture
 def district_week(role_users, make_project, catalogue):
-    from projects.models import Department, Milestone, Project
+    from projects.models import Department, Milestone, Project, ReplanProposal
+    from projects.replans import replan_approve, replan_propose, replan_reject
     from qiantang_warnings.models import Escalation
     from qiantang_warnings.recompute import recompute_all
-
-    from projects.models import ReplanProposal
-    from projects.replans import approve_replan, propose_replan, reject_replan
 
     users = role_users
     for username, user in users.items():
@@ -86,7 +84,7 @@ def district_week(role_users, make_project, catalogue):
 
     def proposal(code, type_code, to, by, *, proposed_at, decide=None, decided_at=None, comment=""):
         milestone = Milestone.objects.get(project=projects[code], milestone_type__code=type_code)
-        made = propose_replan(milestone, proposed_planned_date=to, reason="项目方调整建设计划",
+        made = replan_propose(milestone, proposed_planned_date=to, reason="项目方调整建设计划",
                               by=users[by], today=proposed_at.date())
         if decide:
             decide(made, by=users["office"], comment=comment, today=decided_at.date())
@@ -94,12 +92,12 @@ def district_week(role_users, make_project, catalogue):
         ReplanProposal.objects.filter(pk=made.pk).update(created_at=proposed_at, decided_at=decided_at)
 
     proposal("QT-REC", "signing", date(2027, 6, 1), "cadre1", proposed_at=at(2026, 11, 17, 9, 0),
-             decide=approve_replan, decided_at=at(2026, 11, 20, 15, 0), comment="同意，按新计划推进")
+             decide=replan_approve, decided_at=at(2026, 11, 20, 15, 0), comment="同意，按新计划推进")
     proposal("QT-RED", "approval", date(2026, 12, 20), "cadre1", proposed_at=at(2026, 11, 18, 10, 0),
-             decide=reject_replan, decided_at=at(2026, 11, 19, 16, 30), comment="请先补充联审意见")
+             decide=replan_reject, decided_at=at(2026, 11, 19, 16, 30), comment="请先补充联审意见")
     proposal("QT-OLD", "approval", date(2027, 3, 1), "cadre2", proposed_at=at(2026, 11, 24, 9, 0))
     proposal("QT-YEL", "approval", date(2026, 12, 31), "liaison1", proposed_at=at(2026, 11, 23, 16, 0),
-             decide=reject_replan, decided_at=at(2026, 11, 24, 11, 0), comment="计划不宜推迟")
+             decide=replan_reject, decided_at=at(2026, 11, 24, 11, 0), comment="计划不宜推迟")
     Milestone.objects.filter(project=projects["QT-REC"], milestone_type__code="approval").update(
         actual_date=date(2026, 11, 18)
     )

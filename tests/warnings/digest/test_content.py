@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from qiantang_warnings.digest.delivery import render_message
 from qiantang_warnings.digest.content import CADRE_PROJECTS, DISTRICT, LIAISON_MILESTONES, build_digest
+from qiantang_warnings.digest.delivery import render_message
 from qiantang_warnings.digest.recipients import digest_for_user, recipients
 from qiantang_warnings.digest.snapshot import district_snapshot
 from qiantang_warnings.digest.weeks import parse_week, week_label, week_monday
@@ -102,8 +102,9 @@ def test_the_liaison_reads_the_milestones_their_department_owns(district_week):
 
 
 def test_a_cadre_whose_projects_are_all_green_gets_an_all_green_digest(district_week, make_project):
-    from projects.roles import CADRE
     from django.contrib.auth.models import Group, User
+
+    from projects.roles import CADRE
     from qiantang_warnings.recompute import recompute_all
 
     calm = User.objects.create_user("cadre3", email="cadre3@qiantang.example")
@@ -134,6 +135,7 @@ def test_the_email_names_counts_reasons_and_absolute_links(district_week, settin
 
 def test_recipients_are_users_with_a_role_and_an_email_who_did_not_opt_out(district_week):
     from django.contrib.auth.models import User
+
     from qiantang_warnings.models import DigestPreference
 
     User.objects.create_user("nobody", email="nobody@qiantang.example")  # no role
@@ -328,7 +330,7 @@ def calm_district(role_users, make_project):
 
 def test_an_all_green_digest_with_a_decision_to_report_is_not_empty(calm_district):
     from projects.models import Milestone, ReplanProposal
-    from projects.replans import approve_replan, propose_replan
+    from projects.replans import replan_approve, replan_propose
 
     users, project = calm_district
 
@@ -338,7 +340,7 @@ def test_an_all_green_digest_with_a_decision_to_report_is_not_empty(calm_distric
     assert all(d.is_empty for d in digests().values())
 
     approval = Milestone.objects.get(project=project, milestone_type__code="approval")
-    proposal = propose_replan(approval, proposed_planned_date=date(2027, 6, 1), reason="设计变更",
+    proposal = replan_propose(approval, proposed_planned_date=date(2027, 6, 1), reason="设计变更",
                               by=users["cadre1"], today=MONDAY)
     pending = digests()
     assert not pending["office"].is_empty, "a proposal waits for the office"
@@ -349,7 +351,7 @@ def test_an_all_green_digest_with_a_decision_to_report_is_not_empty(calm_distric
     message = render_message(pending["cadre1"], to="x@example.org", msg_id="<m@x>")
     assert "全部绿灯" in message.body and "[待审核] QT-CALM" in message.body
 
-    approve_replan(proposal, by=users["office"], comment="同意", today=MONDAY)
+    replan_approve(proposal, by=users["office"], comment="同意", today=MONDAY)
     ReplanProposal.objects.filter(pk=proposal.pk).update(decided_at=at(2026, 11, 20, 9, 0))
     decided = digests()
     assert not decided["cadre1"].is_empty, "the decision is the news of the week"
@@ -361,15 +363,15 @@ def test_an_all_green_digest_with_a_decision_to_report_is_not_empty(calm_distric
 
 def test_green_only_after_re_planning_is_not_all_green_for_the_district(calm_district):
     from projects.models import Milestone, Project
-    from projects.replans import approve_replan, propose_replan
+    from projects.replans import replan_approve, replan_propose
 
     users, project = calm_district
     approval = Milestone.objects.get(project=project, milestone_type__code="approval")
     Milestone.objects.filter(pk=approval.pk).update(planned_date=date(2026, 11, 10), baseline_date=date(2026, 11, 10))
     approval.refresh_from_db()
-    proposal = propose_replan(approval, proposed_planned_date=date(2027, 6, 1), reason="设计变更",
+    proposal = replan_propose(approval, proposed_planned_date=date(2027, 6, 1), reason="设计变更",
                               by=users["cadre1"], today=MONDAY)
-    approve_replan(proposal, by=users["office"], today=MONDAY)  # decided now: next week's news
+    replan_approve(proposal, by=users["office"], today=MONDAY)  # decided now: next week's news
     assert Project.objects.values_list("colour", "baseline_colour").get(pk=project.pk) == ("green", "red")
     leader = digest_for_user(users["leader"], week=WEEK, today=MONDAY)
     assert codes(leader.green_after_replan) == ["QT-CALM"] and not leader.is_empty

@@ -9,7 +9,6 @@ from django.db import connections
 from qiantang_warnings.digest.delivery import (
     ALREADY,
     SENT,
-    SKIPPED_EMPTY,
     DigestSendError,
     message_id,
     send_one,
@@ -133,6 +132,7 @@ def test_opting_out_and_empty_digests(district_week, make_project):
     from datetime import date
 
     from django.contrib.auth.models import Group, User
+
     from projects.roles import CADRE
     from qiantang_warnings.recompute import recompute_all
 
@@ -265,8 +265,9 @@ def test_a_decision_on_ones_proposal_is_sent_to_who_opted_out_of_all_green_diges
     from datetime import date
 
     from django.contrib.auth.models import Group, User
+
     from projects.models import Milestone, ReplanProposal
-    from projects.replans import propose_replan, reject_replan
+    from projects.replans import replan_propose, replan_reject
     from projects.roles import CADRE
     from qiantang_warnings.recompute import recompute_all
 
@@ -275,9 +276,9 @@ def test_a_decision_on_ones_proposal_is_sent_to_who_opted_out_of_all_green_diges
     DigestPreference.objects.create(user=calm, send_empty=False)
     project = make_project("QT-CALM", responsible_cadre=calm, milestones={"approval": {"planned_date": date(2027, 5, 1)}})
     recompute_all(today=MONDAY, now=at(2026, 11, 23, 1, 0))
-    proposal = propose_replan(Milestone.objects.get(project=project, milestone_type__code="approval"),
+    proposal = replan_propose(Milestone.objects.get(project=project, milestone_type__code="approval"),
                               proposed_planned_date=date(2027, 8, 1), reason="设计变更", by=calm, today=MONDAY)
-    reject_replan(proposal, by=district_week.users["office"], comment="不同意推迟", today=MONDAY)
+    replan_reject(proposal, by=district_week.users["office"], comment="不同意推迟", today=MONDAY)
     ReplanProposal.objects.filter(pk=proposal.pk).update(decided_at=at(2026, 11, 21, 10, 0))
 
     summary = send_week(week=WEEK, today=MONDAY, now=NOW, usernames=["cadre3"])
