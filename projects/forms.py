@@ -27,10 +27,15 @@ def date_input(**attrs):
     )
 
 
+STALE_PAGE = _("页面数据已失效，请刷新后重试")
+
+
 class VersionField(forms.CharField):
-    """The stored `updated_at` the form was built from, as ISO text (hidden)."""
+    """The stored `updated_at` the form was built from, as ISO text (hidden). Required: a
+    POST without it (an old page, a hand-made request) would skip the conflict check."""
 
     widget = forms.HiddenInput
+    default_error_messages = {"required": STALE_PAGE}
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -39,7 +44,7 @@ class VersionField(forms.CharField):
         try:
             return datetime.fromisoformat(value)
         except ValueError:
-            raise forms.ValidationError(_("页面数据已失效，请刷新后重试"), code="bad_version")
+            raise forms.ValidationError(STALE_PAGE, code="bad_version")
 
 
 class MilestoneEditForm(forms.Form):
@@ -60,7 +65,7 @@ class MilestoneEditForm(forms.Form):
         label=_("不适用原因"), required=False, max_length=500,
         widget=forms.TextInput(attrs={"placeholder": _("标记不适用时必填")}),
     )
-    updated_at = VersionField(required=False)
+    updated_at = VersionField()
     # The "今天完成" button: fills an empty actual date with today.
     done_today = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -103,6 +108,12 @@ class MilestoneEditForm(forms.Form):
         ):
             # Taking a milestone out of the colour is a decision worth a reason, like a re-plan.
             self.add_error("not_applicable_reason", _("标记不适用须填写原因"))
+        if cleaned.get("not_applicable") and cleaned.get("actual_date") and "actual_date" not in self.errors:
+            # Done or not applicable, never both (the workbook import refuses the pair too).
+            self.add_error("actual_date", _("已完成的节点不能标为不适用，请先清除实际完成日期"))
+        if "updated_at" in self.errors:
+            # A hidden field shows no error of its own: say it where the form's errors are.
+            self.add_error(None, self.errors.pop("updated_at"))
         return cleaned
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 DUMP = """
@@ -211,3 +213,34 @@ def test_the_suite_never_reads_the_checkout_s_dot_env_and_git_ignores_it():
         ["git", "check-ignore", "-q", ".env"], cwd=REPO, stdin=subprocess.DEVNULL
     )
     assert ignored.returncode == 0, ".env must be git-ignored: it holds this machine's SECRET_KEY"
+
+
+def test_a_too_short_password_is_refused_in_the_reader_s_language():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    for language, expected in [
+        ("zh-hans", "密码太短，至少需要8个字符。"),
+        ("en", "This password is too short. It must contain at least 8 characters."),
+    ]:
+        with translation.override(language), pytest.raises(ValidationError) as refused:
+            validate_password("Qt7#x")
+        assert refused.value.messages == [expected], language
+
+
+def test_check_deploy_is_clean_with_the_documented_https_settings(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8",
+        "QIANTANG_VAR_DIR": str(tmp_path / "var"), "QIANTANG_ENV_FILE": "",
+        "SECRET_KEY": "k" * 20 + "-a-long-random-production-secret-" + "x" * 20,
+        "ALLOWED_HOSTS": "xm.qiantang.example", "SECURE_COOKIES": "1", "BEHIND_TLS_PROXY": "1",
+        "SECURE_SSL_REDIRECT": "1", "SECURE_HSTS_SECONDS": "3600",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1", "SECURE_HSTS_PRELOAD": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout

@@ -41,6 +41,21 @@ def solid(colour: str) -> PatternFill:
     return PatternFill(fill_type="solid", start_color=colour, end_color=colour)
 
 
+# A text starting with one of these is a formula to Excel once its cell is edited.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def write_value(cell, value) -> None:
+    """Write a value; every text goes out as text, never as a formula: what a user typed
+    (=HYPERLINK(...) in 存在问题, say) stays inert in the office's Excel, even when its cell is
+    edited (the quote prefix)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True
+
+
 def title_text(as_of: date | None) -> str:
     if as_of is None:
         return "钱塘区重点项目三色预警表"
@@ -173,7 +188,7 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
             value = values[key]
             if value in ("", None):
                 continue
-            cell.value = value
+            write_value(cell, value)
             if key == "total_investment":
                 cell.number_format = "0.00"
             elif key == "colour":

@@ -54,10 +54,15 @@ NOT_APPLICABLE_WORDS = {"不适用", "/", "—", "-", "－", "／", "——"}
 NOT_APPLICABLE_WORD = "不适用"
 
 MAX_TEXT = {NAME: 200, "sector": 50, "lead_department": 100, "responsible_cadre": 150}
+# Any text cell (进展情况 and 存在问题 too): longer is an error, not stored.
+MAX_CELL_CHARS = 5000
+# An error quotes a bad value up to this many characters.
+QUOTED_CHARS = 40
 MAX_INVESTMENT = Decimal("99999999.99")
 
 _FULL_WIDTH = str.maketrans({"（": "(", "）": ")", "【": "[", "】": "]", "\u3000": " "})
 _SPACES = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 class NotApplicable:
@@ -249,8 +254,13 @@ def parse_investment(value: Any) -> Decimal | None:
     if isinstance(value, (int, float, Decimal)):
         amount = Decimal(str(value))
     else:
-        text = _SPACES.sub("", str(value)).replace(",", "").replace("，", "")
+        text = _SPACES.sub("", str(value)).replace("，", ",")
         text = text.removesuffix("亿元").removesuffix("亿")
+        if "," in text:
+            # Only thousands separators (1,250.5); "1,2,3" is no number, not 123.
+            if not _THOUSANDS.fullmatch(text):
+                raise CellError(_("应为数字"))
+            text = text.replace(",", "")
         try:
             amount = Decimal(text)
         except InvalidOperation:
@@ -259,10 +269,10 @@ def parse_investment(value: Any) -> Decimal | None:
         raise CellError(_("应为数字"))
     if amount < 0:
         raise CellError(_("不能为负数"))
-    amount = amount.quantize(Decimal("0.01"))
+    # Compared before rounding: 1e26 would not fit the rounding's precision.
     if amount > MAX_INVESTMENT:
         raise CellError(_("数额过大"))
-    return amount
+    return amount.quantize(Decimal("0.01"))
 
 
 def parse_code(value: Any) -> str | None:
@@ -280,8 +290,9 @@ def parse_text(value: Any, *, max_length: int | None = None) -> str | None:
     if is_blank(value):
         return None
     text = cell_text(value)
-    if max_length is not None and len(text) > max_length:
-        raise CellError(_("超过%(n)s个字") % {"n": max_length})
+    limit = MAX_CELL_CHARS if max_length is None else min(max_length, MAX_CELL_CHARS)
+    if len(text) > limit:
+        raise CellError(_("超过%(n)s个字") % {"n": limit})
     return text
 
 
@@ -294,6 +305,11 @@ class RowError:
     column: str
     problem: str
     value: str = ""
+
+    def __post_init__(self):
+        # Quote a bad value only in part: a 50 MB cell must not make a 50 MB page.
+        if len(self.value) > QUOTED_CHARS:
+            self.value = self.value[:QUOTED_CHARS] + "…"
 
     def __str__(self) -> str:
         return _("第%(row)s行 %(column)s：%(problem)s“%(value)s”") % {

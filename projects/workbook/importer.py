@@ -59,6 +59,11 @@ from . import format as fmt
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
+# An .xlsx is a zip: a small file can unpack into a huge sheet or one huge cell. What a
+# 20,000-row sheet needs (about 25 MB of sheet XML, a few MB of text), with room to spare;
+# more is refused before anything is parsed.
+MAX_UNPACKED_PART = 40 * 1024 * 1024
+MAX_UNPACKED_TOTAL = 80 * 1024 * 1024
 REPLAN_REASON = "工作簿导入"
 # Stored text, the same for every reader of the queue (like a reason a cadre types),
 # so it is not translated.
@@ -99,10 +104,24 @@ def _open(data: bytes):
     not_a_workbook = _("这不是Excel工作簿（.xlsx），无法导入。")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise WorkbookRefused(not_a_workbook)
+    _refuse_oversized_parts(data, not_a_workbook)
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a zip that is no workbook
         raise WorkbookRefused(not_a_workbook) from None
+
+
+def _refuse_oversized_parts(data: bytes, not_a_workbook: str) -> None:
+    """Refuse a workbook whose parts unpack beyond what any real 三色预警表 needs."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sizes = [info.file_size for info in archive.infolist()]
+    except (zipfile.BadZipFile, OSError):
+        raise WorkbookRefused(not_a_workbook) from None
+    if sizes and (max(sizes) > MAX_UNPACKED_PART or sum(sizes) > MAX_UNPACKED_TOTAL):
+        raise WorkbookRefused(
+            _("工作簿解压后内容过多（单元格过多或单元格内容过长），请删除多余的行、列后再导入。")
+        )
 
 
 def read_workbook(data: bytes, *, milestone_names: list[str], today: date) -> ReadResult:

@@ -539,3 +539,29 @@ def test_without_javascript_a_stale_save_answers_409_with_the_current_values(cli
     assert "<html" in html and "您的修改未保存" in html
     assert f'value="{(today - timedelta(days=1)).isoformat()}"' in html
     assert signing(late).actual_date == today - timedelta(days=1)
+
+
+# --- The version check cannot be skipped; done and not applicable never both -----------
+
+
+@pytest.mark.parametrize("version_sent", [None, "", "yesterday-ish"])
+def test_a_post_without_a_valid_version_saves_nothing_and_says_why(client, role_users, late, today, version_sent):
+    client.force_login(role_users["cadre1"])
+    data = {"planned_date": signing(late).planned_date.isoformat(), "actual_date": today.isoformat()}
+    if version_sent is not None:
+        data["updated_at"] = version_sent
+    response = client.post(url(late.code), data, **HTMX)
+    assert response.status_code == 200  # htmx swaps the form back with its message
+    assert "页面数据已失效，请刷新后重试" in response.content.decode()
+    assert signing(late).actual_date is None
+
+
+def test_done_today_and_not_applicable_together_are_refused(client, role_users, late):
+    client.force_login(role_users["cadre1"])
+    response = post_edit(
+        client, late, actual_date="", done_today="on", not_applicable="on",
+        not_applicable_reason="无需签约",
+    )
+    assert "已完成的节点不能标为不适用，请先清除实际完成日期" in response.content.decode()
+    milestone = signing(late)
+    assert (milestone.actual_date, milestone.not_applicable) == (None, False)

