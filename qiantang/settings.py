@@ -163,7 +163,7 @@ EMAIL_BACKEND = env_str(
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "预警系统 <noreply@qiantang.local>")
 
 # Celery: Redis when CELERY_BROKER_URL is set, else kombu's filesystem broker
-# under var/ (in and out must be the same folder, see CHECKED.md).
+# under var/ (in and out must be the same folder: kombu reads and writes one queue folder).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "broker" / "queue"
@@ -176,10 +176,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_control_dir),
         "store_processed": False,
     }
+else:
+    # Redis redelivers an unacknowledged task after this long (longer than any task runs).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
+# A task is acknowledged when it is done, and a worker killed mid-task (SIGKILL, OOM) gives
+# it back: Redis redelivers it to the next worker after the visibility timeout. Every task is
+# idempotent (the recompute writes only what changed, a digest is sent once per delivery
+# row), so running one twice is harmless. The filesystem broker of `make run` cannot give a
+# message back: there the next scheduled recompute (every 15 minutes) completes the work.
+# (The visibility timeout is set with the broker above.)
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
