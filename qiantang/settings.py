@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "qiantang.errors.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "qiantang.urls"
@@ -94,9 +95,12 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for a writer instead of failing.
     # IMMEDIATE transactions take the write lock up front, so two overlapping
-    # recomputes queue instead of one failing with "database is locked".
+    # recomputes queue instead of one failing with "database is locked". WAL lets every
+    # page read while a recompute or an import writes (readers never wait for the writer);
+    # a writer that still waits too long gets the "busy, try again" page (qiantang/errors.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, transaction_mode="IMMEDIATE"
+        timeout=20, transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -22,3 +22,6 @@ urlpatterns = [
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),
 ]
+
+# A locked embedded database answers "busy, try again" (503); anything else the plain 500 page.
+handler500 = "qiantang.errors.server_error"
