@@ -48,12 +48,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",  # who changed a project or milestone, when, old → new
+    "csp",  # the Content-Security-Policy header (below)
     "projects",
     "qiantang_warnings.apps.WarningsConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "qiantang.middleware.ChosenLanguageMiddleware",
@@ -66,6 +68,23 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "qiantang.errors.BusyDatabaseMiddleware",
 ]
+
+# Scripts only from our own static files: no inline script, no eval (htmx runs with allowEval
+# off; static/js/app.js does what inline handlers did). Inline style attributes stay allowed
+# (the trend chart's SVG, a few layout tweaks); nothing may frame the site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 ROOT_URLCONF = "qiantang.urls"
 WSGI_APPLICATION = "qiantang.wsgi.application"
@@ -247,6 +266,7 @@ if not DEBUG:
     # government intranet must keep working). Behind a proxy that terminates TLS, set
     # BEHIND_TLS_PROXY=1 so Django trusts its X-Forwarded-Proto header.
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's own health check speaks plain HTTP
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -1,4 +1,4 @@
-"""Playwright drives Debian's Chromium (/usr/bin/chromium); see CHECKED.md "Browser tests".
+"""Playwright drives Debian's Chromium (/usr/bin/chromium) (Playwright's own download cannot run on our machines).
 
 Never `playwright install`: its browser downloads are blocked here. If Chromium is
 missing the launch fails loudly (no skip): `apt-get install -y chromium`.

@@ -30,6 +30,7 @@ def sign_in(page, live_server, username):
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(f"{live_server.url}/")
+    page.wait_for_load_state()  # the whole page, not only its address
 
 
 def test_cadre_signs_in_sees_colours_and_switches_to_english(

@@ -40,6 +40,7 @@ def sign_in(page, live_server, username, next_path):
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(f"{live_server.url}{next_path}")
+    page.wait_for_load_state()  # the whole page, not only its address
 
 
 @pytest.mark.parametrize("width", [1280, 375])
