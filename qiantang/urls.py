@@ -16,6 +16,7 @@ urlpatterns = [
     path("dashboard/", include("qiantang_warnings.dashboard.urls")),
     path("accounts/", include("projects.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("qiantang_warnings.health.urls")),
     # The admin's own password change checks the old password without the throttle
     # (AdminSite has no hook for its form); it already renders our page, which posts
     # to accounts/password/, so send it there. Must come before admin.site.urls.

@@ -15,6 +15,7 @@ from django.db.models import Max, Prefetch, QuerySet
 from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from qiantang import colours as palette
@@ -48,7 +49,9 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 def write_value(cell, value) -> None:
     """Write a value; every text goes out as text, never as a formula: what a user typed
     (=HYPERLINK(...) in 存在问题, say) stays inert in the office's Excel, even when its cell is
-    edited (the quote prefix)."""
+    edited (the quote prefix). Control characters a worksheet cannot hold are dropped."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

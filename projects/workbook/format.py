@@ -6,6 +6,7 @@ exporter pass in the milestone type names and "today".
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -204,6 +205,8 @@ def parse_date(value: Any) -> date | None:
     if isinstance(value, date):
         return _in_range(value)
     if isinstance(value, bool):
+        raise CellError(_("无法识别的日期"))
+    if isinstance(value, float) and not math.isfinite(value):
         raise CellError(_("无法识别的日期"))
     if isinstance(value, (int, float)):
         number = int(value)

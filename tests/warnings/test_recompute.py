@@ -716,3 +716,14 @@ def test_a_plan_without_a_baseline_is_its_own_baseline(make_project, today):
     recompute_all(today=today)
     project.refresh_from_db()
     assert (project.colour, project.baseline_colour, project.replan_count) == ("red", "red", 0)
+
+
+def test_every_recompute_logs_one_line_with_its_figures_and_duration(make_project, today, caplog):
+    import logging
+
+    make_project("QT-LOG", milestones={"signing": {"planned_date": today}})
+    with caplog.at_level(logging.INFO, logger="qiantang_warnings.recompute"):
+        recompute_all(today=today)
+    (record,) = [r for r in caplog.records if getattr(r, "event", None) == "recompute"]
+    assert (record.as_of, record.examined, record.updated, record.scope) == (today.isoformat(), 1, 1, "all")
+    assert record.seconds >= 0 and "1 examined, 1 updated" in record.getMessage()

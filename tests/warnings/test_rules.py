@@ -46,7 +46,7 @@ CATALOGUE = {
     "production": (9, "投产", 90),
 }
 
-# 2026 as chinese-calendar knows it (CHECKED.md): National Day 10-01..10-07,
+# 2026 as chinese-calendar knows it: National Day 10-01..10-07,
 # Mid-Autumn 09-25, working Sunday 09-20 and working Saturday 10-10.
 CAL_2026, _uncovered = build_calendar(office_days={}, years=range(2026, 2027))
 

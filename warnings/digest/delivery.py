@@ -164,10 +164,20 @@ def send_one(recipient: Recipient, digest: Digest, *, now: datetime, connection=
         if connection is not None:
             connection.close()  # the next recipient opens a fresh one
         _finish(taken, state=State.FAILED, last_error=f"{type(error).__name__}: {error}"[:2000], updated_at=timezone.now())
+        logger.warning(
+            "digest %s to user %s: failed (%s), will be retried", digest.week, user.pk, type(error).__name__,
+            extra={"event": "digest", "week": digest.week, "user_id": user.pk, "state": "failed",
+                   "error": type(error).__name__},
+        )
         raise DigestSendError(str(error)) from error
     _finish(
         taken, state=State.SENT, sent_at=timezone.now(), subject=message.subject[:200],
         empty=digest.is_empty, last_error="", updated_at=timezone.now(),
+    )
+    logger.info(
+        "digest %s to user %s: sent as %s", digest.week, user.pk, delivery.message_id,
+        extra={"event": "digest", "week": digest.week, "user_id": user.pk, "state": "sent",
+               "message_id": delivery.message_id},
     )
     return SENT
 

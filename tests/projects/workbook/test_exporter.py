@@ -174,3 +174,13 @@ def test_every_text_a_user_typed_goes_out_as_text_never_a_formula(make_project, 
         cell = row[columns[header] - 1]
         assert (cell.value, cell.data_type) == (typed, "s"), header
         assert cell.quotePrefix, header  # stays text when the office edits the cell
+
+
+def test_control_characters_a_user_typed_do_not_break_the_export(make_project, today):
+    make_project("QT-0010", name="项目\x1f名称", open_problems="第一行\x1b\x0b第二行\n第三行")
+    recompute_all(today=today)
+    sheet = reopen(build_workbook(Project.objects.all()))
+    columns = header_index(sheet)
+    row = row_of(sheet, "QT-0010")
+    assert row[columns["项目名称"] - 1].value == "项目名称"
+    assert row[columns["存在问题"] - 1].value == "第一行第二行\n第三行"

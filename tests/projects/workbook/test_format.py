@@ -161,6 +161,12 @@ def test_commas_are_thousands_separators_or_the_cell_is_no_number(value):
         fmt.parse_investment(value)
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 1e308])
+def test_a_date_cell_holding_no_finite_number_is_an_error_not_a_crash(value):
+    with pytest.raises(fmt.CellError, match="无法识别的日期"):
+        fmt.parse_date(value)
+
+
 def test_thousands_separators_still_read():
     assert fmt.parse_investment("12,345.6") == Decimal("12345.60")
     assert fmt.parse_investment("1，000亿") == Decimal("1000.00")

@@ -285,3 +285,13 @@ def test_a_decision_on_ones_proposal_is_sent_to_who_opted_out_of_all_green_diges
     assert (summary.sent, summary.skipped_empty) == (1, 0)
     assert (delivery("cadre3").state, delivery("cadre3").empty) == ("sent", False)
     assert "不同意推迟" in mail.outbox[0].body and "全部绿灯" not in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_every_delivery_is_logged_with_its_week_user_and_state(district_week, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="qiantang_warnings.digest.delivery"):
+        call("--week", WEEK, "--to", "cadre1")
+    (record,) = [r for r in caplog.records if getattr(r, "event", None) == "digest"]
+    assert (record.week, record.user_id, record.state) == (WEEK, district_week.users["cadre1"].pk, "sent")
