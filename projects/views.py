@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from qiantang.clock import local_today
 from qiantang.forms import add_service_errors
@@ -42,11 +42,13 @@ DETAIL = "projects/detail.html"
 
 
 @login_required
+@require_GET
 def home(request):
     return render(request, "projects/home.html", project_board(show=request.GET.get("show")))
 
 
 @login_required
+@require_GET
 def project_list(request):
     """All projects, filtered by the shared ProjectFilterForm, worst colour first."""
     form = ProjectFilterForm(request.GET or None)
@@ -60,6 +62,7 @@ def project_list(request):
 
 
 @login_required
+@require_GET
 def my_projects(request):
     """A cadre's projects most urgent first; a liaison's department's pending milestones."""
     user = request.user
@@ -145,6 +148,7 @@ def detail_context(request, project: Project, **extra) -> dict:
 
 
 @login_required
+@require_GET
 def project_detail(request, code):
     project = project_or_404(code)
     if code != project.code:

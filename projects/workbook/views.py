@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from qiantang.clock import local_today
 from qiantang.htmx import login_required
@@ -35,6 +35,7 @@ def require_import_permission(user, *, replace: bool = False) -> None:
 
 
 @login_required
+@require_GET
 def export(request):
     """The 三色预警表 of the projects the current filters select (?sector=…&colour=…)."""
     form = ProjectFilterForm(request.GET or None)
