@@ -133,7 +133,7 @@ def test_redis_broker_when_set(tmp_path):
     s = settings_from(tmp_path, DEBUG="1", CELERY_BROKER_URL="redis://redis:6379/0")
     assert s["BROKER"] == "redis://redis:6379/0"
     # A task a killed worker held comes back after an hour (acks late, rejected on worker loss).
-    assert s["BROKER_OPTIONS"] == {"visibility_timeout": 3600}
+    assert s["BROKER_OPTIONS"] == {"visibility_timeout": 3600, "unacked_restore_throttle": 1}
 
 
 def test_time_zone_and_languages(tmp_path):

@@ -1,0 +1,148 @@
+"""Faults with real processes: a worker killed mid-recompute, Redis gone while staff edit,
+fifty editors saving one milestone at once. Nothing is lost or half-written, nothing doubled."""
+import threading
+import uuid
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from projects.models import Milestone, Project
+from qiantang_warnings.models import StatusChange
+
+from .celery_processes import (
+    TEST_REDIS_URL,
+    celery_process,
+    child_database_url,
+    child_env,
+    enqueue_recompute,
+    forget_redis_queue,
+    stop,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.real_clock, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+DEADLINE_SECONDS = 90
+
+
+def late_projects(make_project, count=3):
+    real_today = timezone.localdate()  # the worker asks the wall clock, as beat's runs do
+    return [
+        make_project(f"QT-KILL{n}", milestones={"approval": {"planned_date": real_today - timedelta(days=30)}})
+        for n in range(count)
+    ]
+
+
+def waiting_for_a_lock(database_url: str) -> bool:
+    with psycopg.connect(database_url, autocommit=True) as watcher:
+        return watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()[0] > 0
+
+
+@pytest.mark.services
+def test_a_worker_killed_mid_recompute_leaves_nothing_half_done_and_the_task_comes_back(make_project, tmp_path):
+    projects = late_projects(make_project)
+    database_url = child_database_url()
+    queue = f"test-kill-{uuid.uuid4().hex[:12]}"
+    # Redis gives an unacknowledged task back after the visibility timeout (1 hour in use).
+    env = child_env(
+        DATABASE_URL=database_url, CELERY_BROKER_URL=TEST_REDIS_URL, CELERY_VISIBILITY_TIMEOUT="3",
+        QIANTANG_VAR_DIR=str(tmp_path / "var"),
+    )
+    worker_args = ["-A", "qiantang", "worker", "--pool=solo", "-l", "info", "-Q", queue]
+    # An editor holds the last project's row: the recompute, which locks every project in
+    # id order, stops inside its transaction there, mid-task.
+    editor = psycopg.connect(database_url)
+    try:
+        editor.execute("SELECT id FROM projects_project WHERE id = %s FOR UPDATE", [projects[-1].pk])
+        with celery_process([*worker_args, "-n", f"{queue}-a@%h"], env=env, log_path=tmp_path / "a.log") as first:
+            enqueue_recompute(env, queue=queue)
+            wait_until(lambda: waiting_for_a_lock(database_url), timeout=DEADLINE_SECONDS,
+                       process=first, log_path=tmp_path / "a.log", what="the recompute reaching the locked row")
+            first.kill()  # SIGKILL: no warm shutdown, no acknowledgement
+            first.wait(10)
+        editor.rollback()  # the editor is done; the dead worker's transaction is rolled back
+        assert not Project.objects.exclude(computed_as_of=None).exists(), "nothing half-updated"
+        assert not StatusChange.objects.exists()
+
+        with celery_process([*worker_args, "-n", f"{queue}-b@%h"], env=env, log_path=tmp_path / "b.log") as second:
+            wait_until(
+                lambda: Project.objects.filter(colour="red").count() == len(projects),
+                timeout=DEADLINE_SECONDS, process=second, log_path=tmp_path / "b.log",
+                what="the redelivered recompute on a new worker",
+            )
+            stop(second)
+    finally:
+        editor.close()
+        forget_redis_queue(TEST_REDIS_URL, queue)
+    assert StatusChange.objects.count() == len(projects), "one change per project, none doubled"
+
+
+@pytest.mark.services
+def test_staff_edit_while_redis_is_down(client, role_users, make_project, monkeypatch):
+    """The in-request recompute needs no broker: edits keep working, /healthz says failing."""
+    from qiantang.celery import app
+
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens there
+    real_today = timezone.localdate()
+    project = make_project(
+        "QT-NOREDIS", responsible_cadre=role_users["cadre1"],
+        milestones={"signing": {"planned_date": real_today - timedelta(days=3)}},
+    )
+    milestone = Milestone.objects.get(project=project, milestone_type__code="signing")
+    client.force_login(role_users["cadre1"])
+    response = client.post(
+        reverse("milestone_edit", kwargs={"code": project.code, "type_code": "signing"}),
+        {"updated_at": milestone.updated_at.isoformat(), "planned_date": milestone.planned_date.isoformat(),
+         "actual_date": real_today.isoformat()},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    project.refresh_from_db()
+    assert project.colour == "green" and project.computed_as_of == real_today
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json()["checks"]["broker"]["ok"] is False
+
+
+@pytest.mark.services
+def test_fifty_editors_saving_one_version_one_wins_the_rest_see_the_conflict(role_users, make_project):
+    real_today = timezone.localdate()
+    project = make_project(
+        "QT-RACE", responsible_cadre=role_users["cadre1"],
+        milestones={"signing": {"planned_date": real_today + timedelta(days=20)}},
+    )
+    milestone = Milestone.objects.get(project=project, milestone_type__code="signing")
+    version = milestone.updated_at.isoformat()
+    url = reverse("milestone_edit", kwargs={"code": project.code, "type_code": "signing"})
+    start, statuses, conflicts = threading.Barrier(50), [], []
+
+    def save(n):
+        editor = Client()
+        editor.force_login(role_users["office"])
+        start.wait()
+        response = editor.post(url, {
+            "updated_at": version, "planned_date": milestone.planned_date.isoformat(),
+            "actual_date": (real_today - timedelta(days=n % 10)).isoformat(),
+            "replan_reason": "",
+        }, HTTP_HX_REQUEST="true")
+        statuses.append(response.status_code)
+        if 'class="error conflict"' in response.content.decode():
+            conflicts.append(n)
+        from django.db import connection
+
+        connection.close()
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert statuses.count(200) == 50 and all(code < 500 for code in statuses)
+    assert len(conflicts) == 49, "one save per version; every other editor is told it changed"
+    milestone.refresh_from_db()
+    assert milestone.actual_date is not None
