@@ -146,3 +146,26 @@ def test_fifty_editors_saving_one_version_one_wins_the_rest_see_the_conflict(rol
     assert len(conflicts) == 49, "one save per version; every other editor is told it changed"
     milestone.refresh_from_db()
     assert milestone.actual_date is not None
+
+
+@pytest.mark.services
+def test_after_the_database_drops_every_connection_the_next_request_reconnects():
+    """A PostgreSQL restart, as a web or worker process sees it: its kept connection dies between
+    two requests. Every request and every task starts with close_if_unusable_or_obsolete
+    (Django's request_started, Celery's Django fixup); with CONN_HEALTH_CHECKS the dead
+    connection is noticed there and replaced, instead of failing the request."""
+    from django.db import connection
+
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+    connection.settings_dict["CONN_MAX_AGE"] = 600  # kept between requests, as production may
+    try:
+        connection.ensure_connection()
+        dead = connection.connection
+        with psycopg.connect(child_database_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [dead.info.backend_pid])
+        connection.close_if_unusable_or_obsolete()  # the start of the next request
+        assert Project.objects.count() == 0, "the next request's query runs on a fresh connection"
+        assert connection.connection is not dead
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = 0
+        connection.close()
