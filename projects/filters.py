@@ -4,6 +4,8 @@ and the workbook export, so a link or an export reproduces the same view.
 Query parameters: sector, department (lead department id), cadre (responsible
 cadre id), level, state, colour, q (free text over code and name).
 """
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -58,8 +60,6 @@ class ProjectFilterForm(forms.Form):
 
     def query_string(self) -> str:
         """The active filters as a URL query string (for links and exports)."""
-        from urllib.parse import urlencode
-
         if not self.is_bound:
             return ""
         pairs = [(name, self.data.get(name)) for name in FILTER_PARAMS if self.data.get(name)]

@@ -10,6 +10,7 @@ from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin
 from qiantang.clock import local_today
 
 from .models import CalendarDay, Escalation, StatusChange, WarningPolicy
+from .reasons import render_reason
 from .rules_context import uncovered_years_to_report
 
 
@@ -115,8 +116,6 @@ class StatusChangeAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("预警原因"))
     def headline(self, obj):
-        from .reasons import render_reason
-
         return "；".join(render_reason(reason) for reason in obj.reasons)
 
     # Written only by the recompute: a record of what happened.

@@ -1,5 +1,8 @@
-"""Celery tasks: thin wrappers over the recompute service."""
+"""Celery tasks: thin wrappers over the recompute and digest services."""
+from datetime import date
+
 from celery import shared_task
+from django.utils import timezone
 
 from qiantang.clock import local_today
 
@@ -24,9 +27,6 @@ def recompute_all_warnings() -> dict:
 
 @shared_task(name="qiantang_warnings.tasks.enqueue_weekly_digest")
 def enqueue_weekly_digest(week: str | None = None) -> dict:
-    from django.utils import timezone
-
-
     today = local_today()
     week = week or week_label(today)
     user_ids = pending_user_ids(week=week, now=timezone.now())
@@ -44,7 +44,4 @@ def enqueue_weekly_digest(week: str | None = None) -> dict:
     max_retries=6,
 )
 def send_weekly_digest(user_id: int, week: str, today: str) -> str:
-    from datetime import date
-
-
     return send_to_user(user_id, week=week, today=date.fromisoformat(today))
