@@ -222,6 +222,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The full recompute (beat's task) above this many projects is spread over the workers in
+# chunks, each one transaction (qiantang_warnings/spread.py); a district's 260 are done at once.
+RECOMPUTE_SPREAD_ABOVE = env_int("RECOMPUTE_SPREAD_ABOVE", 5000)
+RECOMPUTE_CHUNK_SIZE = env_int("RECOMPUTE_CHUNK_SIZE", 2000)
 CELERY_BEAT_SCHEDULE = {
     # Keep the board current: time alone turns nodes yellow, then red.
     "recompute-warnings-every-15-minutes": {

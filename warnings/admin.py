@@ -4,12 +4,13 @@ Every save that can change a colour recomputes the affected projects in the
 same request (and transaction), so nobody waits for beat.
 """
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin
 from qiantang.clock import local_today
 
-from .models import CalendarDay, Escalation, StatusChange, WarningPolicy
+from .models import CalendarDay, Escalation, RecomputeRun, StatusChange, WarningPolicy
 from .reasons import render_reason
 from .rules_context import uncovered_years_to_report
 
@@ -125,6 +126,27 @@ class StatusChangeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(admin.ModelAdmin):
+    """The spread recomputes (above RECOMPUTE_SPREAD_ABOVE projects): when, how far, what changed."""
+
+    list_display = ["as_of", "started_at", "finished_at", "chunks", "chunks_done", "examined", "updated", "status_changes"]
+    list_filter = ["as_of"]
+    date_hierarchy = "started_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(done=Count("done_chunks"))
+
+    @admin.display(description=_("已完成分片"), ordering="done")
+    def chunks_done(self, obj):
+        return obj.done
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 # ---- Weekly digest: what was sent to whom, visible to the office ----

@@ -211,3 +211,42 @@ class DigestDelivery(models.Model):
 
     def __str__(self):
         return f"{self.week} {self.user}"
+
+
+class RecomputeRun(models.Model):
+    """One full recompute spread over the Celery workers in chunks of projects (重算批次).
+
+    Each chunk is one transaction, recorded by a RecomputeChunk when it commits: a worker
+    killed mid-chunk leaves that chunk as it was (its task is redelivered, or the next run
+    does it), a chunk delivered twice is done once, and the run is finished when every chunk
+    has its record."""
+
+    as_of = models.DateField(_("计算日期"))
+    started_at = models.DateTimeField(_("开始时间"), db_index=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    chunks = models.PositiveIntegerField(_("分片数"))
+    examined = models.PositiveIntegerField(_("检查项目数"), default=0)
+    updated = models.PositiveIntegerField(_("更新项目数"), default=0)
+    status_changes = models.PositiveIntegerField(_("状态变化数"), default=0)
+
+    class Meta:
+        verbose_name = _("重算批次")
+        verbose_name_plural = _("重算批次")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.as_of} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class RecomputeChunk(models.Model):
+    """A chunk of a RecomputeRun that has committed."""
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="done_chunks")
+    index = models.PositiveIntegerField()
+    examined = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    status_changes = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="one_record_per_chunk")]

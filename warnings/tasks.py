@@ -1,25 +1,46 @@
-"""Celery tasks: thin wrappers over the recompute and digest services."""
+"""Celery tasks: thin wrappers over the recompute (in-process or spread) and digest services."""
 from datetime import date
 
 from celery import shared_task
 from django.utils import timezone
 
+from projects.models import Project
 from qiantang.clock import local_today
 
 from .digest.delivery import DigestSendError, pending_user_ids, send_to_user
 from .digest.weeks import week_label
 from .recompute import recompute_all
+from .spread import recompute_chunk, recompute_run_start, spreads
 
 
-@shared_task(name="qiantang_warnings.tasks.recompute_all_warnings")
-def recompute_all_warnings() -> dict:
-    summary = recompute_all(today=local_today())
-    return {
-        "as_of": summary.as_of.isoformat(),
-        "examined": summary.examined,
-        "updated": summary.updated,
-        "status_changes": summary.status_changes,
-    }
+@shared_task(bind=True, name="qiantang_warnings.tasks.recompute_all_warnings")
+def recompute_all_warnings(self) -> dict:
+    """Beat's recompute of every project: in-process for a district, spread in chunks over
+    the workers (on the queue this task came from) for a city or a province."""
+    today = local_today()
+    if not spreads(Project.objects.count()):
+        summary = recompute_all(today=today)
+        return {
+            "as_of": summary.as_of.isoformat(),
+            "examined": summary.examined,
+            "updated": summary.updated,
+            "status_changes": summary.status_changes,
+        }
+    run, chunks = recompute_run_start(today=today)
+    if run is None:
+        return {"as_of": today.isoformat(), "skipped": "a run for this day is under way"}
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    for index, project_ids in enumerate(chunks):
+        recompute_warnings_chunk.apply_async((run.pk, index, project_ids, today.isoformat()), queue=queue)
+    return {"as_of": today.isoformat(), "run": run.pk, "chunks": len(chunks)}
+
+
+@shared_task(name="qiantang_warnings.tasks.recompute_warnings_chunk")
+def recompute_warnings_chunk(run_id: int, index: int, project_ids: list[int], as_of: str) -> dict:
+    summary = recompute_chunk(run_id=run_id, index=index, project_ids=project_ids, today=date.fromisoformat(as_of))
+    if summary is None:
+        return {"run": run_id, "chunk": index, "already": True}
+    return {"run": run_id, "chunk": index, "examined": summary.examined, "updated": summary.updated}
 
 
 # ---- The weekly digest (预警周报): enqueue per recipient; each send is exactly-once by its

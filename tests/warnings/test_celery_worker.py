@@ -110,3 +110,40 @@ def test_worker_on_the_embedded_broker_recomputes_a_late_project(make_project, t
             what="the worker turning QT-WORKER red",
         )
     assert_recomputed_by_worker(project)
+
+
+@pytest.mark.services
+def test_two_workers_share_a_spread_recompute(make_project, tmp_path):
+    """Above RECOMPUTE_SPREAD_ABOVE projects beat's task cuts the work into chunks: two real
+    workers on one Redis queue both take chunks, and the run finishes with every project done."""
+    from qiantang_warnings.models import RecomputeRun
+
+    real_today = timezone.localdate()
+    for n in range(12):
+        make_project(f"QT-SPREAD{n:02d}", milestones={"approval": {"planned_date": real_today - timedelta(days=30)}})
+    queue = f"test-spread-{uuid.uuid4().hex[:12]}"
+    env = child_env(
+        DATABASE_URL=child_database_url(), CELERY_BROKER_URL=TEST_REDIS_URL,
+        QIANTANG_VAR_DIR=str(tmp_path / "var"), RECOMPUTE_SPREAD_ABOVE="5", RECOMPUTE_CHUNK_SIZE="2",
+    )
+    args = ["-A", "qiantang", "worker", "--pool=solo", "-l", "info", "-Q", queue]
+    try:
+        with celery_process([*args, "-n", f"{queue}-1@%h"], env=env, log_path=tmp_path / "one.log") as one, \
+                celery_process([*args, "-n", f"{queue}-2@%h"], env=env, log_path=tmp_path / "two.log") as two:
+            for worker, log in ((one, "one.log"), (two, "two.log")):  # both consuming before any work
+                wait_until(lambda log=log: " ready." in (tmp_path / log).read_text(errors="replace"),
+                           timeout=DEADLINE_SECONDS, process=worker, log_path=tmp_path / log, what="a worker starting")
+            enqueue_recompute(env, queue=queue)
+            wait_until(
+                lambda: RecomputeRun.objects.exclude(finished_at=None).exists(),
+                timeout=DEADLINE_SECONDS, process=one, log_path=tmp_path / "one.log",
+                what="the spread run finishing",
+            )
+    finally:
+        forget_redis_queue(TEST_REDIS_URL, queue)
+    run = RecomputeRun.objects.get()
+    assert (run.chunks, run.examined, run.status_changes) == (6, 12, 12)
+    assert Project.objects.filter(code__startswith="QT-SPREAD", colour="red").count() == 12
+    chunk_task = "Task qiantang_warnings.tasks.recompute_warnings_chunk["
+    assert chunk_task in (tmp_path / "one.log").read_text() and chunk_task in (tmp_path / "two.log").read_text(), \
+        "both workers took chunks"

@@ -1,0 +1,99 @@
+"""The full recompute spread over Celery workers: a run (RecomputeRun) of chunks of projects.
+
+`recompute_run_start` opens a run, unless one for the same day is under way (beat firing
+twice, or a second beat), and cuts the projects into chunks of RECOMPUTE_CHUNK_SIZE ids;
+`recompute_chunk` recomputes one chunk in one transaction (the same service as every other
+recompute, `recompute_projects`) and records the chunk in the same transaction, so:
+
+- a worker killed mid-chunk leaves that chunk untouched; its task comes back (Redis) or the
+  next run does the work;
+- a chunk delivered twice is done once (the second finds its record and does nothing);
+- the run is finished when every chunk has its record; its figures are the chunks' sums.
+
+Any number of workers share the chunks. Small districts never spread: below
+RECOMPUTE_SPREAD_ABOVE projects the beat's task recomputes in-process, in one transaction.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from projects.models import Project
+
+from .models import RecomputeChunk, RecomputeRun
+from .recompute import RecomputeSummary, recompute_projects
+
+# A run older than this with chunks missing is abandoned (a chunk lost with its worker on a
+# broker that cannot give it back): the next run starts afresh.
+ABANDONED_AFTER = timedelta(minutes=30)
+# One run at a time, whoever asks (PostgreSQL advisory lock key; SQLite serialises writers).
+RUN_LOCK_KEY = 0x51A7_0001
+
+
+def chunk_size() -> int:
+    return max(1, settings.RECOMPUTE_CHUNK_SIZE)
+
+
+def spreads(project_count: int) -> bool:
+    return project_count > settings.RECOMPUTE_SPREAD_ABOVE
+
+
+def _lock_runs() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
+
+
+def recompute_run_start(*, today: date, now: datetime | None = None) -> tuple[RecomputeRun | None, list[list[int]]]:
+    """A new run and its chunks of project ids, or (None, []) while a run for `today` is under way."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_runs()
+        under_way = RecomputeRun.objects.filter(
+            as_of=today, finished_at=None, started_at__gte=now - ABANDONED_AFTER
+        ).exists()
+        if under_way:
+            return None, []
+        ids = list(Project.objects.order_by("id").values_list("id", flat=True))
+        size = chunk_size()
+        chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+        run = RecomputeRun.objects.create(as_of=today, started_at=now, chunks=len(chunks))
+        if not chunks:
+            RecomputeRun.objects.filter(pk=run.pk).update(finished_at=now)
+    return run, chunks
+
+
+def recompute_chunk(*, run_id: int, index: int, project_ids: list[int], today: date) -> RecomputeSummary | None:
+    """Recompute one chunk and record it, in one transaction; None when it was already done."""
+    if RecomputeChunk.objects.filter(run_id=run_id, index=index).exists():
+        return None
+    try:
+        with transaction.atomic():
+            summary = recompute_projects(project_ids, today=today)
+            RecomputeChunk.objects.create(
+                run_id=run_id, index=index, examined=summary.examined, updated=summary.updated,
+                status_changes=summary.status_changes, done_at=timezone.now(),
+            )
+    except IntegrityError:  # the same chunk, delivered twice, committed first elsewhere
+        return None
+    _finish_if_complete(run_id)
+    return summary
+
+
+def _finish_if_complete(run_id: int) -> None:
+    with transaction.atomic():
+        run = RecomputeRun.objects.select_for_update().get(pk=run_id)
+        if run.finished_at is not None:
+            return
+        if run.done_chunks.count() < run.chunks:
+            return
+        done = run.done_chunks.aggregate(
+            examined=Sum("examined"), updated=Sum("updated"), status_changes=Sum("status_changes")
+        )
+        run.examined, run.updated, run.status_changes = done["examined"], done["updated"], done["status_changes"]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["examined", "updated", "status_changes", "finished_at"])
