@@ -519,3 +519,82 @@ class ReplanProposal(models.Model):
     def clean(self):
         if not (self.reason or "").strip():
             raise ValidationError({"reason": _("请填写调整原因")})
+
+
+class CoordinationItem(models.Model):
+    """A problem a department is asked to solve by a deadline (协调事项): raised on a project by
+    its cadre, its team or the office, answered by the department's liaisons, closed (销号) by
+    whoever raised it. Every step is a CoordinationEvent; nothing is deleted.
+
+    The flow: open → (answered →) handled → closed; handled or closed can be reopened with a
+    comment, which sends the item back to the department."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待答复")
+        ANSWERED = "answered", _("已答复")
+        HANDLED = "handled", _("已办结")
+        CLOSED = "closed", _("已销号")
+
+    OPEN_STATES = (State.OPEN, State.ANSWERED)  # waiting for the department
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="coordination_items"
+    )
+    milestone = models.ForeignKey(
+        "Milestone", verbose_name=_("影响节点"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="coordination_items",
+    )
+    need = models.TextField(_("协调事项"))
+    department = models.ForeignKey(
+        Department, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="coordination_items"
+    )
+    deadline = models.DateField(_("办结时限"), validators=[validate_date_in_range])
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
+    reply = models.TextField(_("最近答复"), blank=True)
+    handled_on = models.DateField(_("办结日期"), null=True, blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("协调事项")
+        verbose_name_plural = _("协调事项")
+        ordering = ["deadline", "id"]
+        indexes = [models.Index(fields=["department", "state", "deadline"])]
+
+    def __str__(self):
+        return f"{self.project.code} → {self.department}: {self.need[:30]}"
+
+    @property
+    def is_waiting_for_department(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    def clean(self):
+        if not (self.need or "").strip():
+            raise ValidationError({"need": _("请填写需要协调解决的事项")})
+        if self.milestone_id and self.milestone.project_id != self.project_id:
+            raise ValidationError({"milestone": _("影响节点须是本项目的节点")})
+
+
+class CoordinationEvent(models.Model):
+    """One step of a coordination item, as it happened: raised, answered, handled, closed, reopened."""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", _("提出")
+        ANSWERED = "answered", _("答复")
+        HANDLED = "handled", _("办结")
+        CLOSED = "closed", _("销号")
+        REOPENED = "reopened", _("重新打开")
+
+    item = models.ForeignKey(CoordinationItem, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    comment = models.TextField(_("说明"), blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("协调事项记录")
+        verbose_name_plural = _("协调事项记录")
+        ordering = ["at", "id"]

@@ -149,3 +149,21 @@ def can_import_workbook(user) -> bool:
     """Importing the 三色预警表 (the site's page and the command): the office, signed in
     and active. Everyone else is refused."""
     return bool(getattr(user, "is_active", False)) and is_office(user)
+
+
+# --- 协调事项 (coordination items) ----------------------------------------------------------
+
+
+def can_raise_item(user, project) -> bool:
+    """Raising an item on a project: whoever edits the project (its cadre and team, the office)."""
+    return can_edit_project(user, project)
+
+
+def can_answer_item(user, item) -> bool:
+    """Answering an item and marking it handled: the asked department's liaisons, the office."""
+    return is_office(user) or item.department_id in liaison_department_ids(user)
+
+
+def can_close_item(user, item) -> bool:
+    """Closing (销号) or reopening an item: whoever raised it, the office."""
+    return is_office(user) or (getattr(user, "pk", None) is not None and item.raised_by_id == user.pk)

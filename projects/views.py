@@ -23,6 +23,7 @@ from qiantang_warnings.selectors import escalation_panel
 
 from . import permissions, replans, services
 from .codes import is_valid_project_code, normalize_project_code
+from .coordination.selectors import coordination_panel
 from .filters import ProjectFilterForm
 from .forms import (
     PROGRESS_KINDS,
@@ -133,15 +134,21 @@ def detail_context(request, project: Project, **extra) -> dict:
     user = request.user
     today = local_today()
     editable_ids = permissions.editable_milestone_ids(user, project)
+    rows = project_timeline(project, today=today, editable_ids=editable_ids)
+    notes = _notes_context(project, user)
     context = {
         "project": project,
         "today": today,
-        "rows": project_timeline(project, today=today, editable_ids=editable_ids),
+        "rows": rows,
         "team": project.team.order_by("last_name", "first_name", "username"),
         **escalation_panel(project, user=user, today=today),
+        **coordination_panel(
+            project, user=user, today=today, may_raise=notes["can_edit_project"],
+            milestones=[row.milestone for row in rows],
+        ),
         "history": project_history(project),
         "proposals": proposals_of_project(project),
-        **_notes_context(project, user),
+        **notes,
     }
     context.update(extra)
     return context

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("qiantang_warnings.escalations.urls")),
     path("workbook/", include("projects.workbook.urls")),
+    path("", include("projects.coordination.urls")),
     path("digest/", include("qiantang_warnings.digest.urls")),
     path("dashboard/", include("qiantang_warnings.dashboard.urls")),
     path("accounts/", include("projects.account_urls")),

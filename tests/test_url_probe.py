@@ -13,7 +13,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Max
 from django.urls import URLResolver, get_resolver, reverse
 
-from projects.models import Department, Milestone, MilestoneReplan, ProgressEntry, Project, ReplanProposal
+from projects.models import (
+    CoordinationEvent,
+    CoordinationItem,
+    Department,
+    Milestone,
+    MilestoneReplan,
+    ProgressEntry,
+    Project,
+    ReplanProposal,
+)
 from qiantang_warnings.models import DigestPreference, Escalation
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +57,9 @@ EXPECTED = {
     "login": (PUBLIC, PUBLIC),
     "logout": (None, EVERYONE),
     "healthz": (PUBLIC, None),
+    "coordination_items": (EVERYONE, None),
+    "coordination_item_raise": (None, {"office", "cadre1"}),
+    "coordination_item_step": (None, {"office", "liaison1"}),  # answering: the department asked
 }
 
 
@@ -82,6 +94,10 @@ def site(role_users, make_project, today):
         milestone=milestone, proposer=role_users["cadre1"], previous_planned_date=milestone.planned_date,
         proposed_planned_date=today + timedelta(days=30), reason="征迁延后",
     )
+    item = CoordinationItem.objects.create(
+        project=project, need="地块征迁", department=department, deadline=today + timedelta(days=10),
+        raised_by=role_users["cadre1"],
+    )
     kwargs = {
         "project_detail": {"code": project.code},
         "milestone_row": {"code": project.code, "type_code": "signing"},
@@ -91,6 +107,8 @@ def site(role_users, make_project, today):
         "replan_approve": {"pk": proposal.pk},
         "replan_reject": {"pk": proposal.pk},
         "escalation_create": {"code": project.code},
+        "coordination_item_raise": {"code": project.code},
+        "coordination_item_step": {"pk": item.pk, "step": "answer"},
     }
     return {"project": project, "milestone": milestone, "kwargs": kwargs, "today": today}
 
@@ -109,6 +127,9 @@ def post_data(name, site):
         "workbook_import": {"workbook": SimpleUploadedFile("a.xlsx", b"not a workbook")},
         "workbook_import_confirm": {"token": "x"},
         "digest_preferences": {"enabled": "on"},
+        "coordination_item_raise": {"need": "电力增容", "department": Department.objects.get().pk,
+                                    "deadline": (today + timedelta(days=20)).isoformat()},
+        "coordination_item_step": {"comment": "已协调供电公司"},
         "password_change": {"old_password": "wrong", "new_password1": "Qt-new-pw-2026", "new_password2": "Qt-new-pw-2026"},
     }.get(name, {})
 
@@ -118,7 +139,8 @@ def database_state():
     return [
         (model.__name__, model.objects.count(),
          model.objects.aggregate(latest=Max("updated_at"))["latest"] if hasattr(model, "updated_at") else None)
-        for model in (Project, Milestone, MilestoneReplan, ReplanProposal, Escalation, ProgressEntry, DigestPreference)
+        for model in (Project, Milestone, MilestoneReplan, ReplanProposal, Escalation, ProgressEntry, DigestPreference,
+                      CoordinationItem, CoordinationEvent)
     ] + [("passwords", sorted(User.objects.values_list("password", flat=True)))]
 
 

@@ -1,0 +1,100 @@
+"""Coordination items as pages show them: each with its colour by the warning rules (its
+deadline is the due date; handled is done), its events, newest state first where it matters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from qiantang_warnings import rules
+from qiantang_warnings.selectors import rules_context
+
+from .. import permissions
+from ..models import CoordinationItem
+from .forms import ItemRaiseForm
+
+
+@dataclass
+class ItemRow:
+    item: CoordinationItem
+    colour: str | None
+    days_late: int | None  # past the deadline (negative: days left); None when handled
+    can_answer: bool = False
+    can_close: bool = False
+
+    @property
+    def overdue_days(self) -> int:
+        return self.days_late if self.days_late and self.days_late > 0 and self.item.is_waiting_for_department else 0
+
+    @property
+    def days_left(self) -> int | None:
+        if self.item.is_waiting_for_department and self.days_late is not None and self.days_late <= 0:
+            return -self.days_late
+        return None
+
+
+def _with_related(queryset: QuerySet[CoordinationItem]) -> QuerySet[CoordinationItem]:
+    return queryset.select_related("project", "department", "milestone__milestone_type", "raised_by").prefetch_related(
+        "events__by"
+    )
+
+
+def item_rows(items, *, user, today: date) -> list[ItemRow]:
+    """Rows with colours and what `user` may do, for any items (one rules context)."""
+    items = list(items)
+    if not items:
+        return []
+    context = rules_context(today)
+    rows = []
+    for item in items:
+        facts = rules.MilestoneFacts(
+            code=f"item-{item.pk}", name=item.need, order=0, planned_date=item.deadline,
+            actual_date=item.handled_on,
+        )
+        (result,) = rules.evaluate_milestones([facts], policy=context.policy, today=today, calendar=context.calendar)
+        colour = result.colour if item.is_waiting_for_department else None
+        rows.append(ItemRow(
+            item, colour, result.days_late if item.is_waiting_for_department else None,
+            can_answer=permissions.can_answer_item(user, item), can_close=permissions.can_close_item(user, item),
+        ))
+    return rows
+
+
+def items_of_project(project, *, user, today: date) -> list[ItemRow]:
+    """The project's items: those waiting for a department first (by deadline), then the rest."""
+    items = _with_related(project.coordination_items.all())
+    rows = item_rows(items, user=user, today=today)
+    return sorted(rows, key=lambda row: (not row.item.is_waiting_for_department, row.item.deadline, row.item.pk))
+
+
+def items_for_user(*, user, today: date) -> list[ItemRow]:
+    """The department page: what waits for the user's departments (liaisons), everything
+    waiting (the office), and what the user raised or their projects carry (cadres)."""
+    scope = Q(pk__in=[])
+    if permissions.is_office(user) or permissions.is_leader(user):
+        scope |= Q(state__in=CoordinationItem.OPEN_STATES) | Q(state=CoordinationItem.State.HANDLED)
+    departments = permissions.liaison_department_ids(user)
+    if departments:
+        scope |= Q(department_id__in=departments)
+    if permissions.is_cadre(user):
+        scope |= Q(project__in=permissions.projects_of_cadre(user))
+    scope |= Q(raised_by=user)
+    items = _with_related(CoordinationItem.objects.filter(scope).distinct())
+    rows = item_rows(items, user=user, today=today)
+    return sorted(rows, key=lambda row: (not row.item.is_waiting_for_department, row.item.deadline, row.item.pk))
+
+
+def coordination_panel(project, *, user, today: date, form=None, may_raise=None, milestones=None) -> dict:
+    """What the project page's 协调事项 panel shows: the items, and for those who may raise
+    one (the project's cadre and team, the office) the form. The page passes what it has
+    read already (whether the user may edit the project, its milestones)."""
+    if may_raise is None:
+        may_raise = permissions.can_raise_item(user, project)
+    if form is None and may_raise:
+        form = ItemRaiseForm(project=project, milestones=milestones)
+    return {
+        "items": items_of_project(project, user=user, today=today),
+        "can_raise_item": may_raise,
+        "item_form": form,
+    }

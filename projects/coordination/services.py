@@ -1,0 +1,66 @@
+"""The steps of a coordination item, each checked (who may, from which state) and recorded."""
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .. import permissions
+from ..models import CoordinationEvent, CoordinationItem, Department, Milestone, Project
+
+State, Kind = CoordinationItem.State, CoordinationEvent.Kind
+
+# Which step may follow which state.
+ALLOWED = {
+    Kind.ANSWERED: {State.OPEN, State.ANSWERED},
+    Kind.HANDLED: {State.OPEN, State.ANSWERED},
+    Kind.CLOSED: {State.HANDLED},
+    Kind.REOPENED: {State.HANDLED, State.CLOSED},
+}
+NEXT_STATE = {Kind.ANSWERED: State.ANSWERED, Kind.HANDLED: State.HANDLED, Kind.CLOSED: State.CLOSED, Kind.REOPENED: State.OPEN}
+
+
+def item_raise(
+    *, project: Project, need: str, department: Department, deadline: date, by, milestone: Milestone | None = None,
+) -> CoordinationItem:
+    if not permissions.can_raise_item(by, project):
+        raise PermissionDenied(_("只有项目干部、工作专班成员和投资管理科可以提出协调事项"))
+    item = CoordinationItem(
+        project=project, need=(need or "").strip(), department=department, deadline=deadline,
+        milestone=milestone, raised_by=by,
+    )
+    item.full_clean()
+    with transaction.atomic():
+        item.save()
+        CoordinationEvent.objects.create(item=item, kind=Kind.RAISED, comment=item.need, by=by)
+    return item
+
+
+def item_step(*, item: CoordinationItem, kind: str, by, comment: str = "", today: date) -> CoordinationItem:
+    """Answer (答复), mark handled (办结), close (销号) or reopen an item."""
+    check = permissions.can_answer_item if kind in (Kind.ANSWERED, Kind.HANDLED) else permissions.can_close_item
+    if not check(by, item):
+        if kind in (Kind.ANSWERED, Kind.HANDLED):
+            raise PermissionDenied(_("只有责任单位的联络员和投资管理科可以答复或办结"))
+        raise PermissionDenied(_("只有提出人和投资管理科可以销号或重新打开"))
+    comment = (comment or "").strip()
+    if kind in (Kind.ANSWERED, Kind.REOPENED) and not comment:
+        raise ValidationError({"comment": _("请填写答复内容") if kind == Kind.ANSWERED else _("请说明重新打开的原因")})
+    with transaction.atomic():
+        current = CoordinationItem.objects.select_for_update().get(pk=item.pk)
+        if current.state not in ALLOWED[kind]:
+            raise ValidationError(_("该事项已是“%(state)s”，请刷新页面。") % {"state": current.get_state_display()})
+        current.state = NEXT_STATE[kind]
+        if kind == Kind.ANSWERED:
+            current.reply = comment
+        elif kind == Kind.HANDLED:
+            current.handled_on = today
+            if comment:
+                current.reply = comment
+        elif kind == Kind.REOPENED:
+            current.handled_on = None
+        current.save()
+        CoordinationEvent.objects.create(item=current, kind=kind, comment=comment, by=by)
+    return current

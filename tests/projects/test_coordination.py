@@ -1,0 +1,176 @@
+"""协调事项: raised on a project, answered and handled by the department, closed by the raiser."""
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from projects.coordination import services
+from projects.coordination.selectors import items_for_user, items_of_project
+from projects.models import CoordinationEvent, CoordinationItem, Department
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+Kind, State = CoordinationEvent.Kind, CoordinationItem.State
+
+
+@pytest.fixture
+def setup(role_users, make_project, today):
+    housing = Department.objects.create(name="区住建局")
+    housing.liaisons.add(role_users["liaison1"])
+    other = Department.objects.create(name="区发改局")
+    project = make_project("QT-0001", responsible_cadre=role_users["cadre1"])
+    return {"project": project, "housing": housing, "other": other, "today": today, **role_users}
+
+
+def raise_item(setup, by="cadre1", days=10, department="housing"):
+    return services.item_raise(
+        project=setup["project"], need="施工许可并联审批", department=setup[department],
+        deadline=setup["today"] + timedelta(days=days), by=setup[by],
+    )
+
+
+def test_the_whole_flow_is_recorded_step_by_step(setup):
+    item = raise_item(setup)
+    today = setup["today"]
+    item = services.item_step(item=item, kind=Kind.ANSWERED, by=setup["liaison1"], comment="已受理，本周内出具意见", today=today)
+    assert (item.state, item.reply) == (State.ANSWERED, "已受理，本周内出具意见")
+    item = services.item_step(item=item, kind=Kind.HANDLED, by=setup["liaison1"], today=today)
+    assert (item.state, item.handled_on) == (State.HANDLED, today)
+    item = services.item_step(item=item, kind=Kind.REOPENED, by=setup["cadre1"], comment="意见未覆盖消防", today=today)
+    assert (item.state, item.handled_on) == (State.OPEN, None)
+    item = services.item_step(item=item, kind=Kind.HANDLED, by=setup["office"], comment="已补充消防意见", today=today)
+    item = services.item_step(item=item, kind=Kind.CLOSED, by=setup["cadre1"], today=today)
+    assert item.state == State.CLOSED
+    assert list(item.events.values_list("kind", "by__username")) == [
+        ("raised", "cadre1"), ("answered", "liaison1"), ("handled", "liaison1"), ("reopened", "cadre1"),
+        ("handled", "office"), ("closed", "cadre1"),
+    ]
+
+
+@pytest.mark.parametrize("who", ["leader", "cadre2", "liaison1"])
+def test_only_the_project_s_cadre_and_team_and_the_office_raise_items(setup, who):
+    with pytest.raises(PermissionDenied):
+        raise_item(setup, by=who)
+    assert not CoordinationItem.objects.exists()
+
+
+def test_a_team_member_raises_too(setup):
+    setup["project"].team.add(setup["cadre2"])
+    assert raise_item(setup, by="cadre2").raised_by == setup["cadre2"]
+
+
+@pytest.mark.parametrize("who", ["leader", "cadre1", "cadre2"])
+def test_only_the_department_s_liaisons_and_the_office_answer(setup, who):
+    item = raise_item(setup)
+    with pytest.raises(PermissionDenied):
+        services.item_step(item=item, kind=Kind.ANSWERED, by=setup[who], comment="好", today=setup["today"])
+
+
+def test_a_liaison_of_another_department_cannot_answer(setup):
+    item = raise_item(setup, department="other")
+    with pytest.raises(PermissionDenied):
+        services.item_step(item=item, kind=Kind.HANDLED, by=setup["liaison1"], today=setup["today"])
+
+
+def test_only_the_raiser_and_the_office_close(setup):
+    item = services.item_step(item=raise_item(setup), kind=Kind.HANDLED, by=setup["liaison1"], today=setup["today"])
+    for who in ("liaison1", "leader", "cadre2"):
+        with pytest.raises(PermissionDenied):
+            services.item_step(item=item, kind=Kind.CLOSED, by=setup[who], today=setup["today"])
+    assert services.item_step(item=item, kind=Kind.CLOSED, by=setup["office"], today=setup["today"]).state == State.CLOSED
+
+
+def test_steps_out_of_order_or_without_a_comment_are_refused_with_a_message(setup):
+    item = raise_item(setup)
+    with pytest.raises(ValidationError, match="已是“待答复”"):
+        services.item_step(item=item, kind=Kind.CLOSED, by=setup["cadre1"], today=setup["today"])
+    with pytest.raises(ValidationError, match="请填写答复内容"):
+        services.item_step(item=item, kind=Kind.ANSWERED, by=setup["liaison1"], comment="  ", today=setup["today"])
+    item = services.item_step(item=item, kind=Kind.HANDLED, by=setup["liaison1"], today=setup["today"])
+    with pytest.raises(ValidationError, match="请说明重新打开的原因"):
+        services.item_step(item=item, kind=Kind.REOPENED, by=setup["cadre1"], today=setup["today"])
+    assert CoordinationItem.objects.get().state == State.HANDLED
+
+
+@pytest.mark.parametrize(("days", "colour"), [(-3, "red"), (5, "yellow"), (60, "green")])
+def test_an_item_has_its_own_colour_by_the_warning_rules(setup, days, colour):
+    raise_item(setup, days=days)
+    (row,) = items_of_project(setup["project"], user=setup["cadre1"], today=setup["today"])
+    assert row.colour == colour
+    assert row.overdue_days == (3 if days < 0 else 0)
+
+
+def test_a_handled_item_no_longer_colours(setup):
+    item = raise_item(setup, days=-3)
+    services.item_step(item=item, kind=Kind.HANDLED, by=setup["liaison1"], today=setup["today"])
+    (row,) = items_of_project(setup["project"], user=setup["cadre1"], today=setup["today"])
+    assert (row.colour, row.overdue_days) == (None, 0)
+
+
+def test_the_department_page_lists_what_waits_for_the_liaison_s_departments(client, setup):
+    mine = raise_item(setup, days=-2)
+    raise_item(setup, department="other")
+    rows = items_for_user(user=setup["liaison1"], today=setup["today"])
+    assert [row.item for row in rows] == [mine]
+    client.force_login(setup["liaison1"])
+    page = client.get(reverse("coordination_items")).content.decode()
+    assert "施工许可并联审批" in page and "逾期2天" in page and "其中逾期 1 项" in page
+    assert 'hx-post="/coordination/%d/handle/"' % mine.pk in page
+
+
+def test_raising_from_the_project_page_with_htmx_swaps_the_panel(client, setup):
+    client.force_login(setup["cadre1"])
+    url = reverse("coordination_item_raise", kwargs={"code": "QT-0001"})
+    response = client.post(url, {
+        "need": "电力增容", "department": setup["housing"].pk,
+        "deadline": (setup["today"] + timedelta(days=20)).isoformat(),
+    }, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="coordination"' in html and "电力增容" in html
+    assert CoordinationItem.objects.get().raised_by == setup["cadre1"]
+
+
+def test_a_raise_with_missing_fields_says_what_is_missing_and_saves_nothing(client, setup):
+    client.force_login(setup["cadre1"])
+    url = reverse("coordination_item_raise", kwargs={"code": "QT-0001"})
+    page = client.post(url, {"need": "", "department": "", "deadline": "2026-02-30"})
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert "请填写需要协调解决的事项" in html and "请选择责任单位" in html and "请输入有效的日期" in html
+    assert not CoordinationItem.objects.exists()
+
+
+def test_a_step_with_htmx_answers_the_item_and_a_refusal_is_shown_on_it(client, setup):
+    item = raise_item(setup)
+    client.force_login(setup["liaison1"])
+    answered = client.post(reverse("coordination_item_step", kwargs={"pk": item.pk, "step": "answer"}), {"comment": "已受理"}, **HTMX)
+    assert answered.status_code == 200 and 'data-state="answered"' in answered.content.decode()
+    empty = client.post(reverse("coordination_item_step", kwargs={"pk": item.pk, "step": "answer"}), {"comment": ""}, **HTMX)
+    assert "请填写答复内容" in empty.content.decode()
+    unknown = client.post(reverse("coordination_item_step", kwargs={"pk": item.pk, "step": "delete"}), **HTMX)
+    assert unknown.status_code == 404 and CoordinationItem.objects.filter(pk=item.pk).exists()
+
+
+def test_the_project_page_shows_items_to_everyone_and_the_form_to_those_who_raise(client, setup):
+    raise_item(setup)
+    client.force_login(setup["leader"])
+    page = client.get(reverse("project_detail", kwargs={"code": "QT-0001"})).content.decode()
+    assert "施工许可并联审批" in page and "提出协调事项" not in page
+    client.force_login(setup["cadre1"])
+    assert "提出协调事项" in client.get(reverse("project_detail", kwargs={"code": "QT-0001"})).content.decode()
+
+
+def test_the_panel_costs_the_same_queries_with_one_item_or_many(client, setup, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(setup["cadre1"])
+    url = reverse("project_detail", kwargs={"code": "QT-0001"})
+    raise_item(setup)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for days in range(8):
+        services.item_step(item=raise_item(setup, days=days), kind=Kind.ANSWERED, by=setup["liaison1"], comment="好", today=setup["today"])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(url)
