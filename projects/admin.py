@@ -15,6 +15,8 @@ from qiantang_warnings.services import recompute_all, recompute_projects
 
 from .forms import ThrottledAdminAuthenticationForm
 from .models import (
+    CoordinationEvent,
+    CoordinationItem,
     Department,
     LoginFailure,
     Milestone,
@@ -364,6 +366,39 @@ class ReplanProposalAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["milestone__project", "milestone__milestone_type", "proposer", "decided_by"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CoordinationEventInline(admin.TabularInline):
+    model = CoordinationEvent
+    extra = 0
+    fields = ["at", "kind", "by", "comment"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CoordinationItem)
+class CoordinationItemAdmin(admin.ModelAdmin):
+    """协调事项, read in the admin: they change only through their steps on the site (each
+    recorded), so the office sees every item and its steps here but edits none."""
+
+    list_display = ["project", "department", "deadline", "state", "raised_by", "raised_at"]
+    list_filter = ["state", "department"]
+    search_fields = ["project__code", "project__name", "need"]
+    list_select_related = ["project", "department", "raised_by"]
+    date_hierarchy = "deadline"
+    inlines = [CoordinationEventInline]
 
     def has_add_permission(self, request):
         return False

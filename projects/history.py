@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from qiantang.people import display_name
 from qiantang_warnings.selectors import status_changes_of
 
-from .models import Colour, Department, Milestone, MilestoneType, Project
+from .models import Colour, CoordinationEvent, Department, Milestone, MilestoneType, Project
 from .services import HISTORY_BASELINE
 
 MILESTONE_FIELDS = ("planned_date", "actual_date", "not_applicable", "owner_department_id")
@@ -43,6 +43,7 @@ class HistoryEntry:
     changes: list[Change] = field(default_factory=list)
     note: str = ""  # a re-plan reason, or why a milestone was marked not applicable
     system: bool = False  # a change of colour written by the recompute
+    coordination: bool = False  # a step of a coordination item (the note says which)
 
     @property
     def marks_not_applicable(self) -> bool:
@@ -143,8 +144,27 @@ def project_history(project: Project, *, limit: int = 50) -> list[HistoryEntry]:
         lambda r: type_names.get(r.milestone_type_id, _("节点")), display,
     )
     entries += _colour_changes(project)
+    entries += _coordination_steps(project)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
+
+
+def _coordination_steps(project: Project, limit: int = 50) -> list[HistoryEntry]:
+    """Every step of the project's coordination items (协调事项): raised, answered, handled,
+    closed, reopened, with its comment."""
+    events = (
+        CoordinationEvent.objects.filter(item__project=project)
+        .select_related("by", "item__department").order_by("-at", "-id")[:limit]
+    )
+    return [
+        HistoryEntry(
+            at=event.at, user=event.by, coordination=True,
+            subject=_("协调事项（%(department)s）") % {"department": event.item.department.name},
+            note=(_("%(step)s：%(comment)s") % {"step": event.get_kind_display(), "comment": event.comment})
+            if event.comment else str(event.get_kind_display()),
+        )
+        for event in events
+    ]
 
 
 def _colour_changes(project: Project, limit: int = 50) -> list[HistoryEntry]:

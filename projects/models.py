@@ -598,3 +598,6 @@ class CoordinationEvent(models.Model):
         verbose_name = _("协调事项记录")
         verbose_name_plural = _("协调事项记录")
         ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}" if self.at else str(self.get_kind_display())

@@ -81,6 +81,15 @@ def world(make_project, catalogue, role_users):
         milestone=milestone, previous_planned_date=TODAY + 40 * D, proposed_planned_date=TODAY + 70 * D,
         reason="土地指标延后下达", document_number="钱发改〔2026〕12号", proposer=role_users["cadre1"],
     )
+    from projects.models import CoordinationEvent, CoordinationItem
+    from qiantang_warnings.models import RecomputeChunk, RecomputeRun
+
+    item = CoordinationItem.objects.create(
+        project=project, need="地块征迁", department=bureau, deadline=TODAY + 10 * D, raised_by=role_users["cadre1"],
+    )
+    CoordinationEvent.objects.create(item=item, kind="raised", comment="地块征迁", by=role_users["cadre1"])
+    run = RecomputeRun.objects.create(as_of=TODAY, started_at=timezone.now(), chunks=1, finished_at=timezone.now())
+    RecomputeChunk.objects.create(run=run, index=0, examined=1, done_at=timezone.now())
     return {"project": project, "milestone": milestone, "department": bureau}
 
 
@@ -182,6 +191,8 @@ def test_every_add_page_loads_or_is_refused_by_design(office, world, frozen, mod
         "projects.ProgressEntry",  # written from the project page
         "projects.LoginFailure",  # written by the sign-in throttle
         "projects.ReplanProposal",  # proposed from the project page, decided in /replans/
+        "projects.CoordinationItem",  # raised and moved step by step on the site, each step recorded
+        "warnings.RecomputeRun",  # written by the spread recompute
     }
     response = office.get(url(model, "add"))
     assert response.status_code == (403 if model._meta.label in by_design else 200)

@@ -174,3 +174,23 @@ def test_the_panel_costs_the_same_queries_with_one_item_or_many(client, setup, d
         services.item_step(item=raise_item(setup, days=days), kind=Kind.ANSWERED, by=setup["liaison1"], comment="好", today=setup["today"])
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(url)
+
+
+def test_every_step_is_in_the_project_s_history(client, setup):
+    item = raise_item(setup)
+    services.item_step(item=item, kind=Kind.ANSWERED, by=setup["liaison1"], comment="已受理", today=setup["today"])
+    client.force_login(setup["leader"])
+    page = client.get(reverse("project_detail", kwargs={"code": "QT-0001"})).content.decode()
+    history = page[page.index('id="history"'):]
+    assert "协调事项（区住建局）" in history and "答复：已受理" in history and "提出：施工许可并联审批" in history
+
+
+def test_the_office_reads_items_and_their_steps_in_the_admin_and_changes_none(client, setup):
+    item = raise_item(setup)
+    client.force_login(setup["office"])
+    listing = client.get(reverse("admin:projects_coordinationitem_changelist"))
+    assert listing.status_code == 200 and "QT-0001" in listing.content.decode()
+    page = client.get(reverse("admin:projects_coordinationitem_change", args=[item.pk]))
+    assert page.status_code == 200 and "施工许可并联审批" in page.content.decode()
+    assert client.post(reverse("admin:projects_coordinationitem_delete", args=[item.pk]), {"post": "yes"}).status_code == 403
+    assert CoordinationItem.objects.filter(pk=item.pk).exists()
