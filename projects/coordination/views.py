@@ -18,7 +18,7 @@ from ..models import CoordinationEvent, CoordinationItem
 from ..views import DETAIL, detail_context, project_or_404
 from . import services
 from .forms import ItemRaiseForm, ItemStepForm
-from .selectors import coordination_panel, item_rows, items_for_user
+from .selectors import coordination_panel, department_ranking, item_rows, items_for_user
 
 PAGE = "projects/coordination/items.html"
 STEPS = {
@@ -90,9 +90,11 @@ def item_step(request, pk, step):
 @require_GET
 def my_items(request):
     """协调事项: what waits for my departments, what I raised, what my projects carry."""
-    rows = items_for_user(user=request.user, today=local_today())
+    today = local_today()
+    rows = items_for_user(user=request.user, today=today)
     waiting = [row for row in rows if row.item.is_waiting_for_department]
     return render(request, PAGE, {
         "waiting": waiting, "done": [row for row in rows if not row.item.is_waiting_for_department][:50],
         "overdue": sum(1 for row in waiting if row.overdue_days),
+        "ranking": department_ranking(today=today),
     })

@@ -194,3 +194,21 @@ def test_the_office_reads_items_and_their_steps_in_the_admin_and_changes_none(cl
     assert page.status_code == 200 and "施工许可并联审批" in page.content.decode()
     assert client.post(reverse("admin:projects_coordinationitem_delete", args=[item.pk]), {"post": "yes"}).status_code == 403
     assert CoordinationItem.objects.filter(pk=item.pk).exists()
+
+
+def test_departments_are_ranked_by_overdue_items_then_by_median_days_to_answer(client, setup, time_machine):
+    today = setup["today"]
+    late = raise_item(setup, days=-5)  # housing: overdue, still open
+    raise_item(setup, days=-1, department="other")  # other: overdue
+    raise_item(setup, days=-2, department="other")  # other: overdue
+    time_machine.shift(timedelta(days=3))
+    services.item_step(item=late, kind=Kind.ANSWERED, by=setup["liaison1"], comment="在办", today=today)
+    from projects.coordination.selectors import department_ranking
+
+    ranking = department_ranking(today=today)
+    assert [(s.name, s.open, s.overdue, s.median_days_to_answer) for s in ranking] == [
+        ("区发改局", 2, 2, None), ("区住建局", 1, 1, 3),
+    ]
+    client.force_login(setup["leader"])
+    page = client.get(reverse("coordination_items")).content.decode()
+    assert page.index('data-department="区发改局"') < page.index('data-department="区住建局"')
