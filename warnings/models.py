@@ -32,6 +32,11 @@ class WarningPolicy(models.Model):
         default=False,
         help_text=_("按国家法定节假日与调休计算天数，而非自然日"),
     )
+    items_raise_colour = models.BooleanField(
+        _("协调事项逾期时提高项目预警等级"),
+        default=False,
+        help_text=_("开启后，逾期未办结的协调事项像逾期节点一样使项目亮黄灯或红灯，预警原因写明事项和责任单位"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:

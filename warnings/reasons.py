@@ -14,6 +14,10 @@ def render_reason(reason: dict) -> str:
         return _("%(name)s将于%(days)s天后到期") % {"name": name, "days": days}
     if kind == rules.OVERDUE:
         return _("%(name)s逾期%(days)s天") % {"name": name, "days": days}
+    if kind == rules.ITEM_OVERDUE:
+        return _("协调事项逾期%(days)s天（%(department)s）：%(need)s") % {
+            "days": days, "department": name, "need": reason.get("note", ""),
+        }
     if kind == rules.ESCALATED:
         return _("督办：%(note)s") % {"note": reason.get("note", "")}
     return str(reason)

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from projects.models import Milestone, MilestoneReplan, Project
+from projects.models import CoordinationItem, Milestone, MilestoneReplan, Project
 
 from . import rules
 from .models import Escalation, StatusChange
@@ -28,6 +28,7 @@ from .rules_context import STORED_FIELDS, RulesContext, rules_context
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+REASON_NEED_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,21 @@ def _load_replan_counts(project_ids: list[int] | None) -> dict[int, int]:
     )
 
 
+def _load_items(project_ids: list[int] | None, today: date) -> dict[int, list[rules.ItemFacts]]:
+    """Coordination items past their deadline and still waiting for their department."""
+    by_project: dict[int, list[rules.ItemFacts]] = defaultdict(list)
+    queryset = CoordinationItem.objects.filter(state__in=CoordinationItem.OPEN_STATES, deadline__lt=today)
+    if project_ids is not None:
+        queryset = queryset.filter(project_id__in=project_ids)
+    for project_id, need, department, deadline in queryset.values_list(
+        "project_id", "need", "department__name", "deadline"
+    ).order_by("deadline", "id"):
+        # The reason quotes the need in part: it is read in lists and mails.
+        short = need if len(need) <= REASON_NEED_CHARS else need[:REASON_NEED_CHARS] + "…"
+        by_project[project_id].append(rules.ItemFacts(need=short, department=department, deadline=deadline))
+    return by_project
+
+
 def _load_escalations(project_ids: list[int] | None, today: date):
     by_project: dict[int, list[rules.EscalationFacts]] = defaultdict(list)
     queryset = Escalation.objects.filter(until__gte=today)
@@ -142,6 +158,7 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
         scope = None if project_ids is None else list(current)
         milestones = _load_milestones(scope, context, current)
         escalations = _load_escalations(scope, today)
+        items = _load_items(scope, today) if context.items_raise_colour else {}
         replans = _load_replan_counts(scope)
 
         changed: list[Project] = []
@@ -154,6 +171,7 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
                 milestones=loaded.current,
                 today=today,
                 escalations=escalations.get(project_id, ()),
+                items=items.get(project_id, ()),
             )
             # The same rules against the first plans: a red that a re-plan turned green
             # stays in view as the baseline colour (调整后绿). Unless a plan moved, the
@@ -163,6 +181,7 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
                 milestones=loaded.baseline,
                 today=today,
                 escalations=escalations.get(project_id, ()),
+                items=items.get(project_id, ()),
             )
             new_colour = _stored(result.colour)
             new_reasons = result.reason_dicts

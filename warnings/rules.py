@@ -19,6 +19,7 @@ ACTIVE = "active"
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
 ESCALATED = "escalated"
+ITEM_OVERDUE = "item_overdue"  # a coordination item past its deadline (when the policy says so)
 
 # Milestone statuses.
 NOT_APPLICABLE = "not_applicable"
@@ -72,6 +73,15 @@ class EscalationFacts:
     colour: str
     reason: str
     until: date
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """A coordination item still waiting for its department: what is needed, who, by when."""
+
+    need: str
+    department: str
+    deadline: date
 
 
 @dataclass(frozen=True)
@@ -218,7 +228,7 @@ def evaluate_milestones(
 def _reason_sort_key(reason: Reason) -> tuple:
     # Red before yellow; escalations head their colour; then most overdue
     # (due-soon reasons count as negative overdue), then catalogue order.
-    signed = reason.days if reason.kind == OVERDUE else -reason.days
+    signed = reason.days if reason.kind in (OVERDUE, ITEM_OVERDUE) else -reason.days
     return (-COLOUR_RANK[reason.colour], reason.kind != ESCALATED, -signed, reason.order)
 
 
@@ -231,9 +241,12 @@ def evaluate_project(
     escalations: Sequence[EscalationFacts] = (),
     calendar: WorkingDayCalendar | None = None,
     catalogue: Sequence[MilestoneFacts] = (),
+    items: Sequence[ItemFacts] = (),
 ) -> ProjectResult:
     """Apply the warning rules to one project as of `today`. `catalogue` (blank facts of
-    every milestone type) makes a type without a stored milestone count as a blank one."""
+    every milestone type) makes a type without a stored milestone count as a blank one.
+    `items` (coordination items still waiting, given only when the policy lets overdue items
+    count) raise the colour once past their deadline, as an overdue milestone would."""
     results = evaluate_milestones(
         milestones, policy=policy, today=today, calendar=calendar, catalogue=catalogue
     )
@@ -247,6 +260,13 @@ def evaluate_project(
             reasons.append(result.reason)
         if result.colour is not None:
             colour = worse(colour, result.colour)
+    days = _calendar_for(policy, calendar)
+    for item in items:
+        facts = MilestoneFacts(code="", name=item.department, order=0, planned_date=item.deadline)
+        item_colour, overdue, _reason = _pending_colour(facts, item.deadline, today, policy, days)
+        if overdue > 0:
+            colour = worse(colour, item_colour)
+            reasons.append(Reason(item_colour, ITEM_OVERDUE, overdue, milestone_name=item.department, note=item.need))
     for escalation in escalations:
         if today <= escalation.until and escalation.colour in (YELLOW, RED):
             colour = worse(colour, escalation.colour)

@@ -57,10 +57,6 @@ def type_policy(milestone_type_row: dict, base: rules.Policy) -> rules.Policy | 
     )
 
 
-def rules_policy() -> rules.Policy:
-    return WarningPolicy.load().as_rules_policy()
-
-
 class StoredMilestone(Protocol):
     """What the rules read of a stored milestone."""
 
@@ -90,6 +86,7 @@ class RulesContext:
     types: dict[int, dict]  # MilestoneType rows (MILESTONE_TYPE_FIELDS) by id
     type_policies: dict[int, rules.Policy | None]
     calendar: WorkingCalendar | None
+    items_raise_colour: bool = False  # overdue coordination items count (WarningPolicy)
 
     @cached_property
     def catalogue(self) -> tuple[rules.MilestoneFacts, ...]:
@@ -113,12 +110,14 @@ class RulesContext:
 
     def evaluate_project(
         self, *, state: str, milestones: Sequence[rules.MilestoneFacts], today: date,
-        escalations: Sequence[rules.EscalationFacts] = (),
+        escalations: Sequence[rules.EscalationFacts] = (), items: Sequence[rules.ItemFacts] = (),
     ) -> rules.ProjectResult:
-        """The project's colour and reasons against the whole catalogue (the rules)."""
+        """The project's colour and reasons against the whole catalogue (the rules); its
+        waiting coordination items count only when the policy says so."""
         return rules.evaluate_project(
             state=state, milestones=milestones, policy=self.policy, today=today,
             escalations=escalations, calendar=self.calendar, catalogue=self.catalogue,
+            items=items if self.items_raise_colour else (),
         )
 
     def facts_of(self, milestone: StoredMilestone) -> rules.MilestoneFacts:
@@ -148,7 +147,8 @@ class RulesContext:
 def rules_context(today: date | None) -> RulesContext:
     """Read the rules' inputs; the calendar covers the years around `today`
     (no calendar without a day: distances then count calendar days)."""
-    policy = rules_policy()
+    stored_policy = WarningPolicy.load()
+    policy = stored_policy.as_rules_policy()
     types = {row["id"]: row for row in MilestoneType.objects.values(*MILESTONE_TYPE_FIELDS)}
     uses_working_days = policy.count_working_days or any(
         row["count_working_days"] for row in types.values()
@@ -159,4 +159,5 @@ def rules_context(today: date | None) -> RulesContext:
         types=types,
         type_policies={type_id: type_policy(row, policy) for type_id, row in types.items()},
         calendar=calendar,
+        items_raise_colour=stored_policy.items_raise_colour,
     )

@@ -7,6 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from qiantang.clock import local_today
+from qiantang_warnings.services import recompute_projects
+
 from .. import permissions
 from ..models import CoordinationEvent, CoordinationItem, Department, Milestone, Project
 
@@ -35,7 +38,14 @@ def item_raise(
     with transaction.atomic():
         item.save()
         CoordinationEvent.objects.create(item=item, kind=Kind.RAISED, comment=item.need, by=by)
+        _recompute(item)
     return item
+
+
+def _recompute(item: CoordinationItem) -> None:
+    """An item may count in its project's colour (the policy's choice): recompute it at once,
+    as every milestone edit does."""
+    recompute_projects([item.project_id], today=local_today())
 
 
 def item_step(*, item: CoordinationItem, kind: str, by, comment: str = "", today: date) -> CoordinationItem:
@@ -63,4 +73,5 @@ def item_step(*, item: CoordinationItem, kind: str, by, comment: str = "", today
             current.handled_on = None
         current.save()
         CoordinationEvent.objects.create(item=current, kind=kind, comment=comment, by=by)
+        recompute_projects([current.project_id], today=today)
     return current

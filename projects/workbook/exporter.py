@@ -14,8 +14,8 @@ from typing import IO
 from django.db.models import Max, Prefetch, QuerySet
 from django.utils import translation
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from qiantang import colours as palette

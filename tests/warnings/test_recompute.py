@@ -727,3 +727,33 @@ def test_every_recompute_logs_one_line_with_its_figures_and_duration(make_projec
     (record,) = [r for r in caplog.records if getattr(r, "event", None) == "recompute"]
     assert (record.as_of, record.examined, record.updated, record.scope) == (today.isoformat(), 1, 1, "all")
     assert record.seconds >= 0 and "1 examined, 1 updated" in record.getMessage()
+
+
+def test_overdue_coordination_items_count_only_when_the_policy_says_so(make_project, today, role_users):
+    from projects.coordination import services as items
+    from projects.models import Department
+    from qiantang_warnings.models import WarningPolicy
+    from qiantang_warnings.reasons import render_reason
+
+    housing = Department.objects.create(name="区住建局")
+    housing.liaisons.add(role_users["liaison1"])
+    project = make_project(
+        "QT-ITEM", responsible_cadre=role_users["cadre1"],
+        milestones={"approval": {"planned_date": today + timedelta(days=60)}},
+    )
+    item = items.item_raise(project=project, need="施工许可需消防审查意见", department=housing,
+                            deadline=today - timedelta(days=4), by=role_users["cadre1"])
+    project.refresh_from_db()
+    assert project.colour == "green", "off by default: the item has its own colour only"
+
+    policy = WarningPolicy.load()
+    policy.items_raise_colour = True
+    policy.save()
+    recompute_all(today=today)
+    project.refresh_from_db()
+    assert project.colour == "red"
+    assert render_reason(project.reasons[0]) == "协调事项逾期4天（区住建局）：施工许可需消防审查意见"
+
+    items.item_step(item=item, kind="handled", by=role_users["liaison1"], today=today)
+    project.refresh_from_db()
+    assert (project.colour, project.reasons) == ("green", []), "handled: the project recomputed at once"

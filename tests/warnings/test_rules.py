@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import translation
 
+from qiantang_warnings import rules
 from qiantang_warnings.reasons import render_reason
 from qiantang_warnings.rules import (
     DONE,
@@ -820,3 +821,30 @@ def test_a_stored_milestone_wins_over_the_catalogue_s_blank_one():
     assert by_code["signing"].status == NOT_APPLICABLE
     # 土地挂牌 follows 过会 (签约 does not apply): due 90 days after it, 80 days left.
     assert (by_code["land_listing"].status, by_code["land_listing"].due_date) == (PENDING, day(80))
+
+
+# --- Coordination items, when the policy lets overdue ones count -------------------------
+
+def test_an_overdue_item_raises_the_colour_as_an_overdue_milestone_would():
+    today = date(2026, 11, 25)
+    item = rules.ItemFacts(need="地块征迁", department="区住建局", deadline=today - timedelta(days=3))
+    result = rules.evaluate_project(state=rules.ACTIVE, milestones=[], policy=rules.Policy(), today=today, items=[item])
+    assert result.colour == rules.RED
+    (reason,) = result.reasons
+    assert (reason.kind, reason.days, reason.milestone_name, reason.note) == (rules.ITEM_OVERDUE, 3, "区住建局", "地块征迁")
+
+
+def test_an_item_not_yet_overdue_does_not_colour_the_project():
+    today = date(2026, 11, 25)
+    item = rules.ItemFacts(need="电力增容", department="供电", deadline=today + timedelta(days=2))
+    result = rules.evaluate_project(state=rules.ACTIVE, milestones=[], policy=rules.Policy(), today=today, items=[item])
+    assert (result.colour, result.reasons) == (rules.GREEN, ())
+
+
+def test_an_item_within_the_grace_days_is_yellow():
+    today = date(2026, 11, 25)
+    item = rules.ItemFacts(need="电力增容", department="供电", deadline=today - timedelta(days=2))
+    result = rules.evaluate_project(
+        state=rules.ACTIVE, milestones=[], policy=rules.Policy(red_after_days=5), today=today, items=[item]
+    )
+    assert result.colour == rules.YELLOW
