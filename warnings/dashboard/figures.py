@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from projects.models import GREEN_AFTER_REPLAN, Project
+from projects.models import GREEN_AFTER_REPLAN, CoordinationItem, Project
 from qiantang import colours
 from qiantang.people import person_name
 
@@ -215,3 +215,30 @@ def breakdowns(base: QuerySet, filters: dict) -> list[Breakdown]:
     ]
 
 
+
+
+# ---------------------------------------------------------------- coordination items
+
+
+@dataclass(frozen=True)
+class DepartmentItems:
+    department: str
+    open: int
+    overdue: int
+
+
+COORDINATION_ROWS = 10
+
+
+def coordination_by_department(base: QuerySet, *, today: date) -> list[DepartmentItems]:
+    """Coordination items still waiting, per department asked, among the selected active
+    projects: most overdue first (one query)."""
+    rows = (
+        CoordinationItem.objects.filter(
+            project__in=base.filter(ACTIVE), state__in=CoordinationItem.OPEN_STATES
+        )
+        .values("department__name")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today)))
+        .order_by("-overdue", "-open", "department__name")[:COORDINATION_ROWS]
+    )
+    return [DepartmentItems(row["department__name"], row["open"], row["overdue"]) for row in rows]

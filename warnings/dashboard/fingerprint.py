@@ -12,7 +12,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 
-from projects.models import Project
+from projects.models import CoordinationItem, Project
 
 from .filters import base_projects
 
@@ -27,7 +27,8 @@ def fingerprint(cleaned: dict, *, today: date) -> str:
     rows: on PostgreSQL their count and row versions (xmin, new on every UPDATE,
     read without touching the reasons), elsewhere (SQLite under `make run`) their
     values. Renaming a department or a cadre changes no project row: that shows at
-    the next change or reload.
+    the next change or reload. The coordination items of the selected projects count too
+    (their number and latest change), for the items-per-department panel.
     """
     base = base_projects(cleaned)
     digest = hashlib.blake2b(digest_size=8)
@@ -46,6 +47,8 @@ def fingerprint(cleaned: dict, *, today: date) -> str:
         )
         for row in rows:
             digest.update(repr(row).encode())
+    items = CoordinationItem.objects.filter(project__in=base).aggregate(n=Count("id"), latest=Max("updated_at"))
+    digest.update(repr(sorted(items.items())).encode())
     return digest.hexdigest()
 
 

@@ -11,9 +11,11 @@ from qiantang import colours
 from .figures import (
     Breakdown,
     ColourFigure,
+    DepartmentItems,
     Headline,
     TrendPoint,
     breakdowns,
+    coordination_by_department,
     headline_counts,
     trend_points,
 )
@@ -32,6 +34,7 @@ class Dashboard:
     trend: list[TrendPoint]
     colour: str  # the colour filter, "" for all
     filters: dict[str, str]  # valid filter values as query parameters
+    items: list[DepartmentItems]  # coordination items waiting, per department asked
 
 
 def listed_colours(colour: str) -> tuple[str, ...]:
@@ -75,4 +78,5 @@ def dashboard(cleaned: dict, *, today: date) -> Dashboard:
         trend=trend,
         colour=chosen,
         filters=filters,
+        items=coordination_by_department(base, today=today),
     )

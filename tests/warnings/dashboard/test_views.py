@@ -330,13 +330,14 @@ def bulk_portfolio(n, today):
     return cadres
 
 
-# Session, user, three filter choice lists, fingerprint, headline, trend, three breakdowns,
-# one list per colour, and the navigation's count of pending re-plans (leaders see it).
-FULL_PAGE_QUERIES = 14
+# Session, user, three filter choice lists, fingerprint (projects, coordination items),
+# headline, trend, three breakdowns, coordination items per department, one list per colour,
+# and the navigation's count of pending re-plans (leaders see it).
+FULL_PAGE_QUERIES = 16
 # The same without the department and cadre choices (the form still lists the sectors).
-PARTIAL_QUERIES = 11
-# Session, user, the sectors, the fingerprint.
-POLL_QUERIES = 4
+PARTIAL_QUERIES = 13
+# Session, user, the sectors, the fingerprint (projects, coordination items).
+POLL_QUERIES = 5
 
 
 @pytest.mark.parametrize("n", [250, 2500])
@@ -364,3 +365,21 @@ def test_bulk_counts_equal_database_counts(client, role_users, today):
     for colour in ("red", "yellow", "green"):
         expected = Project.objects.filter(state="active", colour=colour, level="municipal").count()
         assert re.search(rf'<b data-count="{colour}">{expected}</b>', page), colour
+
+
+def test_coordination_items_waiting_per_department_with_the_overdue_ones(client, role_users, board, today):
+    from datetime import timedelta
+
+    from projects.models import CoordinationItem, Department, Project
+
+    housing = Department.objects.create(name="区住建局")
+    project = Project.objects.filter(state="active").first()
+    for days, state in [(-3, "open"), (5, "answered"), (-1, "handled")]:
+        CoordinationItem.objects.create(
+            project=project, need="事项", department=housing, deadline=today + timedelta(days=days),
+            state=state, raised_by=role_users["office"],
+        )
+    page = signed_in(client, role_users).get(URL).content.decode()
+    block = page[page.index('data-breakdown="coordination"'):]
+    row = block[block.index('data-department="区住建局"'):block.index("</tr>", block.index('data-department="区住建局"'))]
+    assert '<td class="num">2</td>' in row and '<td class="num red">1</td>' in row
