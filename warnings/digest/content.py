@@ -15,7 +15,7 @@ from qiantang.links import absolute_url
 from qiantang.people import display_name
 
 from .. import rules
-from .snapshot import DistrictSnapshot, EscalationRow, MilestoneRow, ProjectRow, ReplanRow
+from .snapshot import DistrictSnapshot, EscalationRow, ItemRow, MilestoneRow, ProjectRow, ReplanRow
 from .weeks import parse_week, week_monday
 
 DUE_SOON_DAYS = 14
@@ -23,7 +23,7 @@ LONGEST_OVERDUE = 10
 # A mail stays readable: each list shows this many rows and says how many more there are.
 LIST_LIMIT = 30
 LISTS = ("projects", "turned_red", "turned_yellow", "recovered", "due_soon", "needs_plan",
-         "escalations", "department_milestones", "green_after_replan", "replan_decisions",
+         "escalations", "department_milestones", "department_items", "green_after_replan", "replan_decisions",
          "replans_pending")
 COLOURS = colours.WORST_FIRST
 COLOUR_RANK = colours.RANK
@@ -53,6 +53,8 @@ class Digest:
     escalations: list[EscalationRow] = field(default_factory=list)
     department_milestones: list[MilestoneRow] = field(default_factory=list)  # liaisons
     departments: list[str] = field(default_factory=list)
+    department_items: list[ItemRow] = field(default_factory=list)  # liaisons: items put to them
+    items_by_department: list[tuple[str, int, int]] = field(default_factory=list)  # district: open, overdue
     # District: green only after re-planning (调整后绿), their number before the list's limit.
     green_after_replan: list[ProjectRow] = field(default_factory=list)
     green_after_replan_count: int = 0
@@ -78,12 +80,17 @@ class Digest:
             self.counts.get(rules.RED) or self.counts.get(rules.YELLOW) or self.turned_red
             or self.turned_yellow or self.recovered or self.due_soon or self.needs_plan
             or self.escalations or self.department_milestones or self.green_after_replan
+            or self.department_items or any(overdue for _name, _open, overdue in self.items_by_department)
             or self.replan_decisions or (self.decides_replans and self.pending_replans)
         )
 
     @property
     def replan_queue_url(self) -> str:
         return absolute_url("replan_queue")
+
+    @property
+    def coordination_url(self) -> str:
+        return absolute_url("coordination_items")
 
     @property
     def count_rows(self) -> list[dict]:
@@ -124,6 +131,7 @@ def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str], office: 
     digest.replans_pending = sorted((r for r in own if r.is_pending), key=lambda r: r.created_at)
     if DISTRICT in kinds:
         digest.pending_replans = snapshot.pending_replans
+        digest.items_by_department = _items_by_department(snapshot.items)
     if DISTRICT in kinds:
         ids = set(snapshot.projects)
     elif CADRE_PROJECTS in kinds:
@@ -141,6 +149,7 @@ def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str], office: 
     if LIAISON_MILESTONES in kinds:
         departments = snapshot.liaison_departments.get(user.pk, set())
         digest.departments = sorted(snapshot.department_names[d] for d in departments)
+        digest.department_items = [item for item in snapshot.items if item.department_id in departments]
         digest.department_milestones = sorted(
             (
                 m for d in departments for m in snapshot.by_department.get(d, ())
@@ -196,3 +205,17 @@ def _fill_projects(digest: Digest, snapshot: DistrictSnapshot, ids: set[int]) ->
         digest.green_after_replan_count = len(digest.green_after_replan)
 
 
+
+
+ITEM_DEPARTMENTS = 10
+
+
+def _items_by_department(items: list[ItemRow]) -> list[tuple[str, int, int]]:
+    """(department, waiting, overdue) for the departments items wait on, most overdue first."""
+    counts: dict[str, list[int]] = {}
+    for item in items:
+        waiting_overdue = counts.setdefault(item.department, [0, 0])
+        waiting_overdue[0] += 1
+        waiting_overdue[1] += item.overdue_days > 0
+    ranked = sorted(counts.items(), key=lambda pair: (-pair[1][1], -pair[1][0], pair[0]))
+    return [(name, waiting, overdue) for name, (waiting, overdue) in ranked[:ITEM_DEPARTMENTS]]

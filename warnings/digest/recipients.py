@@ -8,7 +8,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 
-from projects.models import Milestone
+from projects.models import CoordinationItem, Milestone
 from projects.permissions import projects_of_cadre, roles_of
 from projects.roles import CADRE, LEADER, LIAISON, OFFICE
 
@@ -84,6 +84,10 @@ def digest_for_user(user, *, week: str, today: date) -> Digest:
         if LIAISON_MILESTONES in kinds:
             scope += list(
                 Milestone.objects.filter(owner_department__liaisons=user).values_list("project_id", flat=True).distinct()
+            )
+            scope += list(  # the projects of the coordination items put to their departments
+                CoordinationItem.objects.filter(department__liaisons=user, state__in=CoordinationItem.OPEN_STATES)
+                .values_list("project_id", flat=True).distinct()
             )
     snapshot = district_snapshot(week=week, today=today, project_ids=scope, proposer_ids=proposers)
     return build_digest(snapshot, user=user, kinds=kinds, office=decides_replans(user))

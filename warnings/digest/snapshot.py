@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from django.db.models import Q
 
-from projects.models import Department, Milestone, Project, ReplanProposal
+from projects.models import CoordinationItem, Department, Milestone, Project, ReplanProposal
 from qiantang import colours
 from qiantang.links import absolute_url
 from qiantang.people import person_name
@@ -97,6 +97,18 @@ class EscalationRow:
 
 
 @dataclass
+class ItemRow:
+    """A coordination item still waiting for its department (协调事项)."""
+
+    project: ProjectRow
+    need: str
+    department_id: int
+    department: str
+    deadline: date
+    overdue_days: int  # 0 when not yet past the deadline
+
+
+@dataclass
 class ReplanRow:
     """One re-plan proposal (调整计划申请) as its proposer reads it in the digest."""
 
@@ -132,6 +144,7 @@ class DistrictSnapshot:
     department_names: dict[int, str]
     replans: list[ReplanRow] = field(default_factory=list)
     pending_replans: int | None = None  # the office's queue; None when the read was narrowed
+    items: list[ItemRow] = field(default_factory=list)  # waiting coordination items, most overdue first
     by_project: dict[int, list[MilestoneRow]] = field(default_factory=dict)
     by_department: dict[int, list[MilestoneRow]] = field(default_factory=dict)
 
@@ -217,7 +230,26 @@ def district_snapshot(*, week: str, today: date, project_ids=None, proposer_ids=
     return DistrictSnapshot(
         week, today, projects, milestones, escalations, dict(cadre_projects),
         dict(liaison_departments), department_names, replans, pending_replans,
+        items=_item_rows(projects, today, department_names),
     )
+
+
+def _item_rows(projects: dict[int, ProjectRow], today: date, department_names) -> list[ItemRow]:
+    """The coordination items of these active projects still waiting for their department."""
+    queryset = CoordinationItem.objects.filter(
+        state__in=CoordinationItem.OPEN_STATES, project__state=Project.State.ACTIVE
+    )
+    if len(projects) < 5000:
+        queryset = queryset.filter(project_id__in=list(projects))
+    rows = [
+        ItemRow(projects[project_id], need, department_id, department_names.get(department_id, ""), deadline,
+                max((today - deadline).days, 0))
+        for project_id, need, department_id, deadline in queryset.values_list(
+            "project_id", "need", "department_id", "deadline"
+        )
+        if project_id in projects
+    ]
+    return sorted(rows, key=lambda row: (-row.overdue_days, row.deadline, row.project.code))
 
 
 def _replan_rows(week: str, proposer_ids) -> list[ReplanRow]:

@@ -376,3 +376,28 @@ def test_green_only_after_re_planning_is_not_all_green_for_the_district(calm_dis
     leader = digest_for_user(users["leader"], week=WEEK, today=MONDAY)
     assert codes(leader.green_after_replan) == ["QT-CALM"] and not leader.is_empty
     assert "全部绿灯" not in render_message(leader, to="x@example.org", msg_id="<m@x>").body
+
+
+def test_coordination_items_reach_the_liaison_and_the_district(district_week):
+    from datetime import timedelta
+
+    from projects.models import CoordinationItem, Department
+
+    fgj, other = Department.objects.get(name="区发改局"), Department.objects.get(name="区住建局")
+    red = district_week.projects["QT-RED"]
+    CoordinationItem.objects.create(project=red, need="用地预审意见", department=fgj,
+                                    deadline=MONDAY - timedelta(days=6), raised_by=district_week.users["office"])
+    CoordinationItem.objects.create(project=red, need="施工图审查", department=other,
+                                    deadline=MONDAY + timedelta(days=9), raised_by=district_week.users["office"])
+    CoordinationItem.objects.create(project=red, need="已办结的事项", department=fgj, state="handled",
+                                    deadline=MONDAY - timedelta(days=20), raised_by=district_week.users["office"])
+
+    liaison = digest_of(district_week, "liaison1")
+    assert [(i.need, i.overdue_days) for i in liaison.department_items] == [("用地预审意见", 6)]
+    text = render_message(liaison, to="l@x", msg_id="<m@x>").body
+    assert "本单位待办的协调事项" in text and "用地预审意见（区发改局），办结时限2026-11-17，逾期6天" in text
+
+    leader = digest_of(district_week, "leader")
+    assert leader.items_by_department == [("区发改局", 1, 1), ("区住建局", 1, 0)]
+    html = render_message(leader, to="d@x", msg_id="<m@x>").alternatives[0][0]
+    assert 'data-section="items-by-department"' in html and "逾期 1 项" in html
