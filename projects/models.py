@@ -545,15 +545,18 @@ class CoordinationItem(models.Model):
         related_name="coordination_items",
     )
     need = models.TextField(_("协调事项"))
+    # Both blank only for an item the workbook's 存在问题 column brought in: the office assigns it.
     department = models.ForeignKey(
-        Department, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="coordination_items"
+        Department, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="coordination_items",
+        null=True, blank=True,
     )
-    deadline = models.DateField(_("办结时限"), validators=[validate_date_in_range])
+    deadline = models.DateField(_("办结时限"), validators=[validate_date_in_range], null=True, blank=True)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
     reply = models.TextField(_("最近答复"), blank=True)
     handled_on = models.DateField(_("办结日期"), null=True, blank=True)
-    raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT, related_name="+"
+    raised_by = models.ForeignKey(  # blank: brought in by an import run without a user
+        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True,
     )
     raised_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -571,6 +574,11 @@ class CoordinationItem(models.Model):
     def is_waiting_for_department(self) -> bool:
         return self.state in self.OPEN_STATES
 
+    @property
+    def needs_assigning(self) -> bool:
+        """From the workbook, not yet given a department and a deadline (待分派)."""
+        return self.department_id is None and self.is_waiting_for_department
+
     def clean(self):
         if not (self.need or "").strip():
             raise ValidationError({"need": _("请填写需要协调解决的事项")})
@@ -583,6 +591,7 @@ class CoordinationEvent(models.Model):
 
     class Kind(models.TextChoices):
         RAISED = "raised", _("提出")
+        ASSIGNED = "assigned", _("分派")
         ANSWERED = "answered", _("答复")
         HANDLED = "handled", _("办结")
         CLOSED = "closed", _("销号")
@@ -591,7 +600,10 @@ class CoordinationEvent(models.Model):
     item = models.ForeignKey(CoordinationItem, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
     comment = models.TextField(_("说明"), blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True,
+    )
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:

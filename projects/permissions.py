@@ -167,3 +167,8 @@ def can_answer_item(user, item) -> bool:
 def can_close_item(user, item) -> bool:
     """Closing (销号) or reopening an item: whoever raised it, the office."""
     return is_office(user) or (getattr(user, "pk", None) is not None and item.raised_by_id == user.pk)
+
+
+def can_assign_item(user) -> bool:
+    """Giving an item from the workbook its department and deadline (分派): the office."""
+    return is_office(user)

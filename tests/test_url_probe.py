@@ -60,6 +60,7 @@ EXPECTED = {
     "coordination_items": (EVERYONE, None),
     "coordination_item_raise": (None, {"office", "cadre1"}),
     "coordination_item_step": (None, {"office", "liaison1"}),  # answering: the department asked
+    "coordination_item_assign": (None, {"office"}),  # an item from the workbook
 }
 
 
@@ -98,6 +99,7 @@ def site(role_users, make_project, today):
         project=project, need="地块征迁", department=department, deadline=today + timedelta(days=10),
         raised_by=role_users["cadre1"],
     )
+    unassigned = CoordinationItem.objects.create(project=project, need="来自预警表的存在问题")
     kwargs = {
         "project_detail": {"code": project.code},
         "milestone_row": {"code": project.code, "type_code": "signing"},
@@ -109,6 +111,7 @@ def site(role_users, make_project, today):
         "escalation_create": {"code": project.code},
         "coordination_item_raise": {"code": project.code},
         "coordination_item_step": {"pk": item.pk, "step": "answer"},
+        "coordination_item_assign": {"pk": unassigned.pk},
     }
     return {"project": project, "milestone": milestone, "kwargs": kwargs, "today": today}
 
@@ -130,6 +133,8 @@ def post_data(name, site):
         "coordination_item_raise": {"need": "电力增容", "department": Department.objects.get().pk,
                                     "deadline": (today + timedelta(days=20)).isoformat()},
         "coordination_item_step": {"comment": "已协调供电公司"},
+        "coordination_item_assign": {"department": Department.objects.get().pk,
+                                     "deadline": (today + timedelta(days=15)).isoformat()},
         "password_change": {"old_password": "wrong", "new_password1": "Qt-new-pw-2026", "new_password2": "Qt-new-pw-2026"},
     }.get(name, {})
 

@@ -40,3 +40,16 @@ class ItemRaiseForm(forms.Form):
 
 class ItemStepForm(forms.Form):
     comment = forms.CharField(label=_("说明"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ItemAssignForm(forms.Form):
+    """分派: the office gives an item from the workbook its department and deadline."""
+
+    department = forms.ModelChoiceField(
+        label=_("责任单位"), queryset=Department.objects.all(),
+        error_messages={"required": _("请选择责任单位"), "invalid_choice": _("请选择责任单位")},
+    )
+    deadline = forms.DateField(
+        label=_("办结时限"), validators=[validate_date_in_range],
+        error_messages={**DATE_ERRORS, "required": _("请填写办结时限")},
+    )

@@ -8,12 +8,13 @@ from statistics import median
 
 from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qiantang_warnings import rules
 from qiantang_warnings.selectors import rules_context
 
 from .. import permissions
-from ..models import CoordinationEvent, CoordinationItem
+from ..models import CoordinationEvent, CoordinationItem, Department
 from .forms import ItemRaiseForm
 
 
@@ -24,6 +25,7 @@ class ItemRow:
     days_late: int | None  # past the deadline (negative: days left); None when handled
     can_answer: bool = False
     can_close: bool = False
+    can_assign: bool = False
 
     @property
     def overdue_days(self) -> int:
@@ -59,6 +61,7 @@ def item_rows(items, *, user, today: date) -> list[ItemRow]:
         rows.append(ItemRow(
             item, colour, result.days_late if item.is_waiting_for_department else None,
             can_answer=permissions.can_answer_item(user, item), can_close=permissions.can_close_item(user, item),
+            can_assign=item.needs_assigning and permissions.can_assign_item(user),
         ))
     return rows
 
@@ -67,7 +70,7 @@ def items_of_project(project, *, user, today: date) -> list[ItemRow]:
     """The project's items: those waiting for a department first (by deadline), then the rest."""
     items = _with_related(project.coordination_items.all())
     rows = item_rows(items, user=user, today=today)
-    return sorted(rows, key=lambda row: (not row.item.is_waiting_for_department, row.item.deadline, row.item.pk))
+    return sorted(rows, key=lambda row: (not row.item.is_waiting_for_department, row.item.deadline or date.max, row.item.pk))
 
 
 def items_for_user(*, user, today: date) -> list[ItemRow]:
@@ -84,7 +87,7 @@ def items_for_user(*, user, today: date) -> list[ItemRow]:
     scope |= Q(raised_by=user)
     items = _with_related(CoordinationItem.objects.filter(scope).distinct())
     rows = item_rows(items, user=user, today=today)
-    return sorted(rows, key=lambda row: (not row.item.is_waiting_for_department, row.item.deadline, row.item.pk))
+    return sorted(rows, key=lambda row: (not row.item.is_waiting_for_department, row.item.deadline or date.max, row.item.pk))
 
 
 def coordination_panel(project, *, user, today: date, form=None, may_raise=None, milestones=None) -> dict:
@@ -95,11 +98,20 @@ def coordination_panel(project, *, user, today: date, form=None, may_raise=None,
         may_raise = permissions.can_raise_item(user, project)
     if form is None and may_raise:
         form = ItemRaiseForm(project=project, milestones=milestones)
+    items = items_of_project(project, user=user, today=today)
     return {
-        "items": items_of_project(project, user=user, today=today),
+        "items": items,
         "can_raise_item": may_raise,
         "item_form": form,
+        "departments": assignable_departments(items),
     }
+
+
+def assignable_departments(rows: list[ItemRow]):
+    """The departments an assign form offers, read once for a page (none without such a form)."""
+    if not any(row.can_assign for row in rows):
+        return []
+    return list(Department.objects.order_by("kind", "name").only("id", "name"))
 
 
 @dataclass
@@ -131,10 +143,11 @@ def department_ranking(*, today: date) -> list[DepartmentStanding]:
         "id", "state", "deadline", "raised_at", "department__id", "department__name"
     )
     for item in items:
-        standing = standings.setdefault(item.department_id, DepartmentStanding(item.department_id, item.department.name))
+        name = item.department.name if item.department_id else str(_("待分派"))
+        standing = standings.setdefault(item.department_id, DepartmentStanding(item.department_id, name))
         if item.is_waiting_for_department:
             standing.open += 1
-            standing.overdue += item.deadline < today
+            standing.overdue += item.deadline is not None and item.deadline < today
         else:
             standing.handled += 1
         answered = first_answers.get(item.pk)
@@ -144,3 +157,18 @@ def department_ranking(*, today: date) -> list[DepartmentStanding]:
         standings.values(),
         key=lambda s: (-s.overdue, -(s.median_days_to_answer or 0), -s.open, s.name),
     )
+
+
+def open_items_text(project_ids) -> dict[int, str]:
+    """Each project's coordination items still waiting, as the workbook's 存在问题 cell lists
+    them (the export writes it; the import reads it back as no change). One query."""
+    lines: dict[int, list[str]] = {}
+    items = (
+        CoordinationItem.objects.filter(project_id__in=list(project_ids), state__in=CoordinationItem.OPEN_STATES)
+        .select_related("department").order_by("project_id", "deadline", "id")
+    )
+    for item in items:
+        who = item.department.name if item.department_id else str(_("待分派"))
+        when = f"，{item.deadline:%Y-%m-%d}" if item.deadline else ""
+        lines.setdefault(item.project_id, []).append(f"【{who}{when}】{item.need}")
+    return {project_id: "\n".join(texts) for project_id, texts in lines.items()}

@@ -75,3 +75,34 @@ def item_step(*, item: CoordinationItem, kind: str, by, comment: str = "", today
         CoordinationEvent.objects.create(item=current, kind=kind, comment=comment, by=by)
         recompute_projects([current.project_id], today=today)
     return current
+
+
+def item_assign(*, item: CoordinationItem, department: Department, deadline: date, by, today: date) -> CoordinationItem:
+    """分派: the office gives an item from the workbook its department and deadline."""
+    if not permissions.can_assign_item(by):
+        raise PermissionDenied(_("只有投资管理科可以分派协调事项"))
+    with transaction.atomic():
+        current = CoordinationItem.objects.select_for_update().get(pk=item.pk)
+        if not current.needs_assigning:
+            raise ValidationError(_("该事项已分派，请刷新页面。"))
+        current.department, current.deadline = department, deadline
+        current.full_clean()
+        current.save()
+        CoordinationEvent.objects.create(
+            item=current, kind=Kind.ASSIGNED, by=by,
+            comment=_("%(department)s，办结时限%(deadline)s") % {"department": department.name, "deadline": deadline.isoformat()},
+        )
+        recompute_projects([current.project_id], today=today)
+    return current
+
+
+def items_from_workbook(needs: list[tuple[int, str]], *, by) -> int:
+    """The workbook's 存在问题 cells that changed, as items for the office to assign (one per
+    cell), with their RAISED step. Called inside the import's transaction."""
+    items = CoordinationItem.objects.bulk_create([
+        CoordinationItem(project_id=project_id, need=need, raised_by=by) for project_id, need in needs
+    ])
+    CoordinationEvent.objects.bulk_create([
+        CoordinationEvent(item=item, kind=Kind.RAISED, comment=item.need, by=by) for item in items
+    ])
+    return len(items)

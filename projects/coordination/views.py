@@ -17,8 +17,14 @@ from qiantang.htmx import login_required
 from ..models import CoordinationEvent, CoordinationItem
 from ..views import DETAIL, detail_context, project_or_404
 from . import services
-from .forms import ItemRaiseForm, ItemStepForm
-from .selectors import coordination_panel, department_ranking, item_rows, items_for_user
+from .forms import ItemAssignForm, ItemRaiseForm, ItemStepForm
+from .selectors import (
+    assignable_departments,
+    coordination_panel,
+    department_ranking,
+    item_rows,
+    items_for_user,
+)
 
 PAGE = "projects/coordination/items.html"
 STEPS = {
@@ -80,10 +86,41 @@ def item_step(request, pk, step):
         back = request.POST.get("next", "")
         safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
         return redirect(back if back and safe else _back_to(item.project))
+    return _item_answer(request, item, errors, today)
+
+
+def _item_answer(request, item, errors, today):
+    """The item as it is now, for the HTMX swap (with any refusal shown on it)."""
     item = CoordinationItem.objects.select_related("project", "department", "raised_by").prefetch_related("events__by").get(pk=item.pk)
     (row,) = item_rows([item], user=request.user, today=today)
     on_project_page = request.POST.get("next", "").startswith("/projects/")
-    return render(request, f"{PAGE}#item", {"row": row, "step_errors": errors, "on_project_page": on_project_page})
+    return render(request, f"{PAGE}#item", {
+        "row": row, "step_errors": errors, "on_project_page": on_project_page,
+        "departments": assignable_departments([row]),
+    })
+
+
+@login_required
+@require_POST
+def item_assign(request, pk):
+    item = get_object_or_404(CoordinationItem.objects.select_related("project"), pk=pk)
+    today = local_today()
+    form = ItemAssignForm(request.POST)
+    errors = []
+    if form.is_valid():
+        try:
+            services.item_assign(item=item, by=request.user, today=today, **form.cleaned_data)
+        except ValidationError as error:
+            errors = error.messages
+    else:
+        errors = [message for field in form.errors.values() for message in field]
+    if not request.htmx:
+        for message in errors:
+            messages.error(request, message)
+        if not errors:
+            messages.success(request, _("已分派"))
+        return redirect(_back_to(item.project))
+    return _item_answer(request, item, errors, today)
 
 
 @login_required
@@ -97,4 +134,5 @@ def my_items(request):
         "waiting": waiting, "done": [row for row in rows if not row.item.is_waiting_for_department][:50],
         "overdue": sum(1 for row in waiting if row.overdue_days),
         "ranking": department_ranking(today=today),
+        "departments": assignable_departments(waiting),
     })

@@ -22,6 +22,7 @@ from qiantang import colours as palette
 from qiantang.people import display_name
 from qiantang_warnings.selectors import rules_context
 
+from ..coordination.selectors import open_items_text
 from ..models import Milestone, MilestoneType, Project
 from . import format as fmt
 
@@ -123,6 +124,8 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
     if as_of is None:
         as_of = projects.aggregate(as_of=Max("computed_as_of"))["as_of"]
     colours = _MilestoneColours(as_of)
+    # 存在问题 lists the project's coordination items still waiting, where it has any.
+    items_text = open_items_text(projects.values_list("id", flat=True))
 
     book = Workbook()
     sheet = book.active
@@ -164,7 +167,7 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
             "baseline_colour": palette.label(project.baseline_colour) if active else "",
             "replan_count": project.replan_count or "",
             "progress_note": project.progress_note,
-            "open_problems": project.open_problems,
+            "open_problems": items_text.get(project.id) or project.open_problems,
         }
         for index, (_header, key) in enumerate(columns, start=1):
             cell = sheet.cell(row, index)

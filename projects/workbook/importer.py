@@ -45,6 +45,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from qiantang.people import display_name
 from qiantang_warnings.services import recompute_projects
 
+from ..coordination.selectors import open_items_text
+from ..coordination.services import items_from_workbook
 from ..models import (
     Department,
     Milestone,
@@ -194,6 +196,7 @@ class RowPlan:
     replans: list[str] = field(default_factory=list)  # planned dates overwritten (MilestoneReplan)
     proposals: list[str] = field(default_factory=list)  # re-plans proposed to the office
     skipped: list[str] = field(default_factory=list)  # planned dates left alone, and why
+    items: list[str] = field(default_factory=list)  # 存在问题 that becomes a coordination item
 
 
 @dataclass
@@ -215,6 +218,11 @@ class ImportResult:
 
     def _of(self, action: str) -> list[RowPlan]:
         return [row for row in self.rows if row.action == action]
+
+    @property
+    def items_raised(self) -> int:
+        """Changed 存在问题 cells: each becomes a coordination item for the office to assign."""
+        return sum(len(row.items) for row in self.rows)
 
     @property
     def created(self) -> list[RowPlan]:
@@ -328,6 +336,12 @@ class _Planner:
         self.update_milestones: list[Milestone] = []
         self.replans: list[MilestoneReplan] = []
         self.proposals: list[ReplanProposal] = []
+        # A changed 存在问题 cell becomes a coordination item; the export's list of the open
+        # items, read back unchanged, is no change.
+        self.item_needs: list[tuple[Project, str]] = []
+        self.items_text = (
+            open_items_text(project_ids) if "open_problems" in read.columns.fields and project_ids else {}
+        )
 
     # -- values
 
@@ -410,9 +424,15 @@ class _Planner:
             # spelling and checked, by workbook.parse_code.
             project = Project(code=row.code)
         changed_fields: set[str] = set()
+        row_items: list[str] = []
         for fieldname, value in row.values.items():
             if fieldname == fmt.CODE:
                 continue
+            if (
+                fieldname == "open_problems" and value is not None and not is_new
+                and self._same(fieldname, self.items_text.get(project.id, ""), value)
+            ):
+                continue  # the export's list of this project's open items
             if value is None:
                 if is_new or not self.replace or fieldname == fmt.NAME:
                     continue
@@ -430,6 +450,9 @@ class _Planner:
                 )
             setattr(project, fieldname, new)
             changed_fields.add(fieldname)
+            if fieldname == "open_problems" and new:
+                row_items.append(new)
+                self.item_needs.append((project, new))
 
         planned = self._plan_milestones(project, row, is_new)
         if len(self.errors) > errors_before:
@@ -450,7 +473,7 @@ class _Planner:
             action = UNCHANGED
         return RowPlan(
             row.row, row.code, project.name, action, changes,
-            planned.replans, planned.proposals, planned.skipped,
+            planned.replans, planned.proposals, planned.skipped, items=row_items,
         )
 
     def _plan_milestones(self, project: Project, row: fmt.ParsedRow, is_new: bool) -> _MilestonePlan:
@@ -626,6 +649,8 @@ class _Planner:
             for proposal in self.proposals:
                 proposal.proposer = author
             bulk_create_with_history(self.proposals, ReplanProposal, batch_size=1000, **history)
+        if self.item_needs:
+            items_from_workbook([(project.id, need) for project, need in self.item_needs], by=author)
         ids = [p.id for p in self.create_projects] + sorted(self.touched_ids)
         if ids:
             recompute_projects(ids, today=today)

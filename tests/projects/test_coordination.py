@@ -212,3 +212,66 @@ def test_departments_are_ranked_by_overdue_items_then_by_median_days_to_answer(c
     client.force_login(setup["leader"])
     page = client.get(reverse("coordination_items")).content.decode()
     assert page.index('data-department="区发改局"') < page.index('data-department="区住建局"')
+
+
+# --- From the workbook's 存在问题 column -----------------------------------------------------
+
+
+def workbook(rows):
+    from tests.projects.workbook.test_importer import office_workbook
+
+    return office_workbook(rows)
+
+
+def problems_row(code, problems):
+    from tests.projects.workbook.test_importer import HEADER, ROWS
+
+    row = list(ROWS[0])
+    row[HEADER.index("项目编号")] = code
+    row[HEADER.index("存在问题")] = problems
+    return row
+
+
+def test_a_changed_problems_cell_becomes_an_item_for_the_office_to_assign(setup, client):
+    from projects.workbook.importer import import_workbook
+
+    data = workbook([problems_row("QT-0001", "地块征迁未完成")])
+    preview = import_workbook(data, today=setup["today"], by=setup["office"], dry_run=True)
+    assert preview.items_raised == 1 and not CoordinationItem.objects.exists()
+    import_workbook(data, today=setup["today"], by=setup["office"], dry_run=False)
+    item = CoordinationItem.objects.get()
+    assert (item.need, item.department, item.deadline, item.raised_by) == ("地块征迁未完成", None, None, setup["office"])
+    assert item.needs_assigning
+
+    # Nobody but the office answers it or assigns it until it has a department.
+    with pytest.raises(PermissionDenied):
+        services.item_step(item=item, kind=Kind.ANSWERED, by=setup["liaison1"], comment="好", today=setup["today"])
+    with pytest.raises(PermissionDenied):
+        services.item_assign(item=item, department=setup["housing"], deadline=setup["today"], by=setup["cadre1"], today=setup["today"])
+    client.force_login(setup["office"])
+    response = client.post(reverse("coordination_item_assign", kwargs={"pk": item.pk}), {
+        "department": setup["housing"].pk, "deadline": (setup["today"] + timedelta(days=10)).isoformat(),
+    }, **HTMX)
+    assert response.status_code == 200 and "区住建局" in response.content.decode()
+    item.refresh_from_db()
+    assert (item.department, item.needs_assigning) == (setup["housing"], False)
+    assert list(item.events.values_list("kind", flat=True)) == ["raised", "assigned"]
+
+
+def test_the_same_problems_text_again_raises_nothing_and_the_export_lists_open_items(setup):
+    from projects.workbook.exporter import build_workbook
+    from projects.workbook.importer import import_workbook
+    from projects.models import Project
+
+    import_workbook(workbook([problems_row("QT-0001", "地块征迁未完成")]), today=setup["today"], by=setup["office"], dry_run=False)
+    again = import_workbook(workbook([problems_row("QT-0001", "地块征迁未完成")]), today=setup["today"], by=setup["office"], dry_run=False)
+    assert again.items_raised == 0 and CoordinationItem.objects.count() == 1
+
+    sheet = build_workbook(Project.objects.all()).active
+    header = {cell.value: cell.column for cell in sheet[2]}
+    exported = next(r for r in sheet.iter_rows(min_row=3) if r[0].value == "QT-0001")[header["存在问题"] - 1].value
+    assert exported == "【待分派】地块征迁未完成"
+    # The exported list read back is no change: no new item, the stored text untouched.
+    back = import_workbook(workbook([problems_row("QT-0001", exported)]), today=setup["today"], by=setup["office"], dry_run=False)
+    assert back.items_raised == 0 and CoordinationItem.objects.count() == 1
+    assert Project.objects.get(code="QT-0001").open_problems == "地块征迁未完成"

@@ -24,6 +24,7 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from projects.models import GREEN_AFTER_REPLAN, CoordinationItem, Project
 from qiantang import colours
@@ -241,4 +242,6 @@ def coordination_by_department(base: QuerySet, *, today: date) -> list[Departmen
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today)))
         .order_by("-overdue", "-open", "department__name")[:COORDINATION_ROWS]
     )
-    return [DepartmentItems(row["department__name"], row["open"], row["overdue"]) for row in rows]
+    return [
+        DepartmentItems(row["department__name"] or str(_("待分派")), row["open"], row["overdue"]) for row in rows
+    ]

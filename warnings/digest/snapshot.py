@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from projects.models import CoordinationItem, Department, Milestone, Project, ReplanProposal
 from qiantang import colours
@@ -242,14 +243,15 @@ def _item_rows(projects: dict[int, ProjectRow], today: date, department_names) -
     if len(projects) < 5000:
         queryset = queryset.filter(project_id__in=list(projects))
     rows = [
-        ItemRow(projects[project_id], need, department_id, department_names.get(department_id, ""), deadline,
-                max((today - deadline).days, 0))
+        ItemRow(projects[project_id], need, department_id,
+                department_names.get(department_id, "") if department_id else str(_("待分派")), deadline,
+                max((today - deadline).days, 0) if deadline else 0)
         for project_id, need, department_id, deadline in queryset.values_list(
             "project_id", "need", "department_id", "deadline"
         )
         if project_id in projects
     ]
-    return sorted(rows, key=lambda row: (-row.overdue_days, row.deadline, row.project.code))
+    return sorted(rows, key=lambda row: (-row.overdue_days, row.deadline or date.max, row.project.code))
 
 
 def _replan_rows(week: str, proposer_ids) -> list[ReplanRow]:
