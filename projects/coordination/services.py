@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from qiantang.clock import local_today
 from qiantang_warnings.services import recompute_projects
 
 from .. import permissions
@@ -26,7 +25,8 @@ NEXT_STATE = {Kind.ANSWERED: State.ANSWERED, Kind.HANDLED: State.HANDLED, Kind.C
 
 
 def item_raise(
-    *, project: Project, need: str, department: Department, deadline: date, by, milestone: Milestone | None = None,
+    *, project: Project, need: str, department: Department, deadline: date, by, today: date,
+    milestone: Milestone | None = None,
 ) -> CoordinationItem:
     if not permissions.can_raise_item(by, project):
         raise PermissionDenied(_("只有项目干部、工作专班成员和投资管理科可以提出协调事项"))
@@ -38,14 +38,10 @@ def item_raise(
     with transaction.atomic():
         item.save()
         CoordinationEvent.objects.create(item=item, kind=Kind.RAISED, comment=item.need, by=by)
-        _recompute(item)
+        # An item may count in its project's colour (the policy's choice): recompute at once,
+        # as every milestone edit does (and every step below).
+        recompute_projects([item.project_id], today=today)
     return item
-
-
-def _recompute(item: CoordinationItem) -> None:
-    """An item may count in its project's colour (the policy's choice): recompute it at once,
-    as every milestone edit does."""
-    recompute_projects([item.project_id], today=local_today())
 
 
 def item_step(*, item: CoordinationItem, kind: str, by, comment: str = "", today: date) -> CoordinationItem:

@@ -47,7 +47,7 @@ def item_raise(request, code):
     form = ItemRaiseForm(request.POST, project=project)
     if form.is_valid():
         try:
-            services.item_raise(project=project, by=request.user, **form.cleaned_data)
+            services.item_raise(project=project, by=request.user, today=today, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -68,12 +68,36 @@ def item_step(request, pk, step):
     if kind is None:
         raise Http404
     item = get_object_or_404(CoordinationItem.objects.select_related("project"), pk=pk)
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return _act_on_item(
+        request, item, ItemStepForm(request.POST), done=_("已保存"),
+        act=lambda cleaned, today: services.item_step(
+            item=item, kind=kind, by=request.user, comment=cleaned["comment"], today=today
+        ),
+        back=back if back and safe else _back_to(item.project),
+    )
+
+
+@login_required
+@require_POST
+def item_assign(request, pk):
+    item = get_object_or_404(CoordinationItem.objects.select_related("project"), pk=pk)
+    return _act_on_item(
+        request, item, ItemAssignForm(request.POST), done=_("已分派"),
+        act=lambda cleaned, today: services.item_assign(item=item, by=request.user, today=today, **cleaned),
+        back=_back_to(item.project),
+    )
+
+
+def _act_on_item(request, item, form, *, act, done: str, back: str):
+    """One step on an item from a posted form: the form's or the service's refusals are
+    shown on the item (HTMX) or as messages before going `back`; the item as it is now."""
     today = local_today()
-    form = ItemStepForm(request.POST)
     errors = []
     if form.is_valid():
         try:
-            item = services.item_step(item=item, kind=kind, by=request.user, comment=form.cleaned_data["comment"], today=today)
+            act(form.cleaned_data, today)
         except ValidationError as error:
             errors = error.messages
     else:
@@ -82,10 +106,8 @@ def item_step(request, pk, step):
         for message in errors:
             messages.error(request, message)
         if not errors:
-            messages.success(request, _("已保存"))
-        back = request.POST.get("next", "")
-        safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-        return redirect(back if back and safe else _back_to(item.project))
+            messages.success(request, done)
+        return redirect(back)
     return _item_answer(request, item, errors, today)
 
 
@@ -98,29 +120,6 @@ def _item_answer(request, item, errors, today):
         "row": row, "step_errors": errors, "on_project_page": on_project_page,
         "departments": assignable_departments([row]),
     })
-
-
-@login_required
-@require_POST
-def item_assign(request, pk):
-    item = get_object_or_404(CoordinationItem.objects.select_related("project"), pk=pk)
-    today = local_today()
-    form = ItemAssignForm(request.POST)
-    errors = []
-    if form.is_valid():
-        try:
-            services.item_assign(item=item, by=request.user, today=today, **form.cleaned_data)
-        except ValidationError as error:
-            errors = error.messages
-    else:
-        errors = [message for field in form.errors.values() for message in field]
-    if not request.htmx:
-        for message in errors:
-            messages.error(request, message)
-        if not errors:
-            messages.success(request, _("已分派"))
-        return redirect(_back_to(item.project))
-    return _item_answer(request, item, errors, today)
 
 
 @login_required

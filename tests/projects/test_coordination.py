@@ -26,7 +26,7 @@ def setup(role_users, make_project, today):
 def raise_item(setup, by="cadre1", days=10, department="housing"):
     return services.item_raise(
         project=setup["project"], need="施工许可并联审批", department=setup[department],
-        deadline=setup["today"] + timedelta(days=days), by=setup[by],
+        deadline=setup["today"] + timedelta(days=days), by=setup[by], today=setup["today"],
     )
 
 
