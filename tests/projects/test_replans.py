@@ -4,12 +4,11 @@ The story: cadre1's project is red because signing was due five days ago. Moving
 plan into the future is a proposal; the project stays red until the office approves.
 """
 import threading
-import time
 from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from projects import permissions, replans
@@ -26,6 +25,7 @@ from projects.replans import (
 )
 from qiantang_warnings.models import StatusChange
 from qiantang_warnings.recompute import recompute_all
+from tests.concurrency import run_in_thread, waiting_for_a_lock
 
 D = timedelta(days=1)
 
@@ -273,35 +273,6 @@ def test_a_decided_proposal_cannot_be_decided_again(late, role_users, today, fir
     assert MilestoneReplan.objects.count() == (1 if first == "approve" else 0)
 
 
-def _run_in_thread(name, target, results):
-    def body():
-        try:
-            results[name] = target()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            results[name] = error
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=body, name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def _waiting_for_a_lock(timeout=10.0) -> bool:
-    """True once another backend of this database waits on a row lock."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.05)
-    return False
-
-
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("second_decision", ["approve", "reject"])
@@ -326,7 +297,7 @@ def test_two_office_members_deciding_at_once_cannot_both_decide(
 
     monkeypatch.setattr(replans, "milestone_edit", paused_edit)
     results = {}
-    threads = [_run_in_thread(
+    threads = [run_in_thread(
         "first", lambda: replan_approve(proposal, by=role_users["office"], comment="同意", today=today), results,
     )]
     assert holding.wait(10), results
@@ -334,8 +305,8 @@ def test_two_office_members_deciding_at_once_cannot_both_decide(
         "approve": lambda: replan_approve(proposal, by=office2, comment="也同意", today=today),
         "reject": lambda: replan_reject(proposal, by=office2, comment="不同意", today=today),
     }[second_decision]
-    threads.append(_run_in_thread("second", second, results))
-    blocked = _waiting_for_a_lock()
+    threads.append(run_in_thread("second", second, results))
+    blocked = waiting_for_a_lock()
     release.set()
     for thread in threads:
         thread.join(30)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from projects.models import Milestone, Project
 from qiantang_warnings.models import StatusChange
+from tests.concurrency import waiting_for_a_lock
 
 from .celery_processes import (
     TEST_REDIS_URL,
@@ -37,13 +38,6 @@ def late_projects(make_project, count=3):
     ]
 
 
-def waiting_for_a_lock(database_url: str) -> bool:
-    with psycopg.connect(database_url, autocommit=True) as watcher:
-        return watcher.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        ).fetchone()[0] > 0
-
-
 @pytest.mark.services
 def test_a_worker_killed_mid_recompute_leaves_nothing_half_done_and_the_task_comes_back(make_project, tmp_path):
     projects = late_projects(make_project)
@@ -62,7 +56,7 @@ def test_a_worker_killed_mid_recompute_leaves_nothing_half_done_and_the_task_com
         editor.execute("SELECT id FROM projects_project WHERE id = %s FOR UPDATE", [projects[-1].pk])
         with celery_process([*worker_args, "-n", f"{queue}-a@%h"], env=env, log_path=tmp_path / "a.log") as first:
             enqueue_recompute(env, queue=queue)
-            wait_until(lambda: waiting_for_a_lock(database_url), timeout=DEADLINE_SECONDS,
+            wait_until(lambda: waiting_for_a_lock(timeout=0.5), timeout=DEADLINE_SECONDS,
                        process=first, log_path=tmp_path / "a.log", what="the recompute reaching the locked row")
             first.kill()  # SIGKILL: no warm shutdown, no acknowledgement
             first.wait(10)

@@ -3,18 +3,18 @@
 Every test passes "today" (and usually "now") in; nothing reads the wall clock.
 """
 import threading
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Milestone, MilestoneType, Project
 from qiantang_warnings import recompute
 from qiantang_warnings.models import CalendarDay, Escalation, StatusChange, WarningPolicy
 from qiantang_warnings.recompute import recompute_all, recompute_projects
+from tests.concurrency import run_in_thread, waiting_for_a_lock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 D = timedelta(days=1)
@@ -522,35 +522,6 @@ def test_postgresql_writes_in_chunks_of_update_from_values(make_project, today, 
 # --- Two recomputes at the same time -------------------------------------------
 
 
-def _run_in_thread(name, target, results):
-    def body():
-        try:
-            results[name] = target()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            results[name] = error
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=body, name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def _waiting_for_a_lock(timeout=10.0) -> bool:
-    """True once another backend of this database waits on a row lock."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.05)
-    return False
-
-
 def _hold_first_recompute(monkeypatch):
     """Make the recompute running in thread "first" pause while it holds its locks."""
     holding, release = threading.Event(), threading.Event()
@@ -570,10 +541,10 @@ def _hold_first_recompute(monkeypatch):
 def _concurrent(monkeypatch, first, second):
     holding, release = _hold_first_recompute(monkeypatch)
     results = {}
-    threads = [_run_in_thread("first", first, results)]
+    threads = [run_in_thread("first", first, results)]
     assert holding.wait(10), results
-    threads.append(_run_in_thread("second", second, results))
-    blocked = _waiting_for_a_lock()
+    threads.append(run_in_thread("second", second, results))
+    blocked = waiting_for_a_lock()
     release.set()
     for thread in threads:
         thread.join(30)
@@ -742,7 +713,7 @@ def test_overdue_coordination_items_count_only_when_the_policy_says_so(make_proj
         milestones={"approval": {"planned_date": today + timedelta(days=60)}},
     )
     item = items.item_raise(project=project, need="施工许可需消防审查意见", department=housing,
-                            deadline=today - timedelta(days=4), by=role_users["cadre1"])
+                            deadline=today - timedelta(days=4), by=role_users["cadre1"], today=today)
     project.refresh_from_db()
     assert project.colour == "green", "off by default: the item has its own colour only"
 
