@@ -17,20 +17,25 @@ ROLE_NAMES = {LEADER: "领导", OFFICE: "投资管理科", CADRE: "项目干部"
 APP_LABELS = ("projects", "warnings")
 
 
+# Robot webhooks and secrets, what the groups were sent, people's mobile numbers: the office's only.
+OFFICE_ONLY_MODELS = ["chatrobot", "chatnotice", "chatpost", "mobilenumber"]
+
+
 def ensure_role_groups(**kwargs) -> None:
     domain = Permission.objects.filter(content_type__app_label__in=APP_LABELS)
+    others = domain.exclude(content_type__model__in=OFFICE_ONLY_MODELS)
     office, _ = Group.objects.get_or_create(name=OFFICE)
     office.permissions.set(
         list(domain) + list(Permission.objects.filter(content_type__app_label="auth"))
     )
     leader, _ = Group.objects.get_or_create(name=LEADER)
     leader.permissions.set(
-        list(domain.filter(codename__startswith="view_"))
+        list(others.filter(codename__startswith="view_"))
         + list(domain.filter(codename__in=["add_escalation", "change_escalation"]))
     )
     for name in (CADRE, LIAISON):
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(
-            list(domain.filter(codename__startswith="view_"))
+            list(others.filter(codename__startswith="view_"))
             + list(domain.filter(codename__in=["change_milestone", "add_milestonereplan"]))
         )

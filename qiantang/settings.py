@@ -256,6 +256,30 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# ---- Chat push (群机器人, qiantang_warnings.chat) ----
+# Robots are configured in the admin; these say where their messages go (a government
+# deployment points them at its own gateway) and how the sender behaves.
+CHAT_DINGTALK_HOST = env_str("CHAT_DINGTALK_HOST", "https://oapi.dingtalk.com").rstrip("/")
+CHAT_WECOM_HOST = env_str("CHAT_WECOM_HOST", "https://qyapi.weixin.qq.com").rstrip("/")
+CHAT_RATE_PER_MINUTE = env_int("CHAT_RATE_PER_MINUTE", 20)  # both robots refuse more than 20 a minute
+CHAT_TIMEOUT_SECONDS = env_int("CHAT_TIMEOUT_SECONDS", 10)
+CHAT_STALE_CLAIM_SECONDS = env_int("CHAT_STALE_CLAIM_SECONDS", 120)  # well above the timeout
+CHAT_BACKOFF_MAX_SECONDS = env_int("CHAT_BACKOFF_MAX_SECONDS", 1800)
+CHAT_LOOKBACK_HOURS = env_int("CHAT_LOOKBACK_HOURS", 48)  # events older than this are not pushed
+CHAT_RED_MERGE_SECONDS = env_int("CHAT_RED_MERGE_SECONDS", 60)  # a red recorded again within it: one message
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "chat-push-every-minute": {
+            "task": "qiantang_warnings.tasks.push_chat",
+            "schedule": crontab(),
+        },
+        "chat-weekly-summary-monday-0830": {
+            "task": "qiantang_warnings.tasks.chat_weekly_summary",
+            "schedule": crontab(day_of_week="mon", hour=8, minute=30),
+        },
+    }
+)
+
 # A claim older than this is a sender that died mid-send: resent with the same Message-ID.
 # Must exceed EMAIL_TIMEOUT by far (a slow SMTP conversation is not a dead one).
 DIGEST_STALE_CLAIM_SECONDS = env_int("DIGEST_STALE_CLAIM_SECONDS", 900)

@@ -4,7 +4,7 @@ Every save that can change a colour recomputes the affected projects in the
 same request (and transaction), so nobody waits for beat.
 """
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin
@@ -189,3 +189,158 @@ class DigestPreferenceAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__last_name", "user__first_name"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
+
+
+# ---- Chat robots (群机器人): configured by the office, delivery state visible ----
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.admin import UserAdmin  # noqa: E402
+from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.html import format_html, format_html_join  # noqa: E402
+
+from .chat import delivery as chat_delivery  # noqa: E402
+from .chat.outbox import test_notice  # noqa: E402
+from .chat.push import push_soon  # noqa: E402
+from .models import ChatNotice, ChatPost, ChatRobot, MobileNumber  # noqa: E402
+
+
+@admin.register(ChatRobot)
+class ChatRobotAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "scope_target", "events", "enabled", "delivery_state", "last_success_at",
+                    "waiting", "short_error"]
+    list_filter = ["kind", "scope", "enabled", "refused"]
+    search_fields = ["name", "department__name", "project__code", "project__name"]
+    list_select_related = ["department", "project"]
+    autocomplete_fields = ["project"]
+    actions = ["send_test_message"]
+    readonly_fields = ["refused", "paused_until", "last_success_at", "last_error_at", "last_error", "created_at",
+                       "recent_answers"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "webhook_url", "secret", "enabled"]}),
+        (_("范围"), {"fields": ["scope", "department", "project"]}),
+        (_("推送的事件"), {"fields": ["notify_red", "notify_item_assigned", "notify_item_overdue", "notify_weekly"]}),
+        (_("发送状态"), {"fields": ["refused", "paused_until", "last_success_at", "last_error_at", "last_error", "created_at",
+                                   "recent_answers"]}),
+    ]
+
+    def get_queryset(self, request):
+        waiting = Count("notices", filter=~Q(notices__state__in=[ChatNotice.State.SENT, ChatNotice.State.MERGED]))
+        return super().get_queryset(request).annotate(waiting_count=waiting)
+
+    @admin.display(description=_("范围"))
+    def scope_target(self, obj):
+        if obj.scope == ChatRobot.Scope.DEPARTMENT:
+            return f"{obj.get_scope_display()}：{obj.department}"
+        if obj.scope == ChatRobot.Scope.PROJECT:
+            return f"{obj.get_scope_display()}：{obj.project.code}" if obj.project else obj.get_scope_display()
+        return obj.get_scope_display()
+
+    @admin.display(description=_("推送的事件"))
+    def events(self, obj):
+        names = [str(ChatRobot._meta.get_field(flag).verbose_name) for flag in
+                 ("notify_red", "notify_item_assigned", "notify_item_overdue", "notify_weekly") if getattr(obj, flag)]
+        return "、".join(names) or "—"
+
+    @admin.display(description=_("状态"))
+    def delivery_state(self, obj):
+        if not obj.enabled:
+            return _("已停用")
+        if obj.refused:
+            return format_html('<strong style="color:#c5221f">{}</strong>', _("被拒绝，待处理"))
+        if obj.paused_until and obj.paused_until > timezone.now():
+            return _("限流中，%(time)s后继续") % {"time": timezone.localtime(obj.paused_until).strftime("%H:%M")}
+        if obj.last_success_at:
+            return _("正常")
+        return _("尚未发送")
+
+    @admin.display(description=_("最近10次发送"))
+    def recent_answers(self, obj):
+        posts = ChatPost.objects.filter(robot=obj).order_by("-at", "-id")[:10] if obj.pk else []
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((timezone.localtime(p.at).strftime("%Y-%m-%d %H:%M:%S"), p.notices, _("成功") if p.ok else _("失败"),
+              "" if p.errcode is None else p.errcode, p.errmsg) for p in posts),
+        )
+        if not rows:
+            return _("尚无发送记录")
+        head = format_html("<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+                           _("时间"), _("消息条数"), _("结果"), _("错误码"), _("返回说明"))
+        return format_html("<table>{}{}</table>", head, rows)
+
+    @admin.display(description=_("待发送"), ordering="waiting_count")
+    def waiting(self, obj):
+        return obj.waiting_count
+
+    @admin.display(description=_("最近错误"))
+    def short_error(self, obj):
+        return (obj.last_error or "")[:80]
+
+    def save_model(self, request, obj, form, change):
+        # A saved configuration is the office's answer to a refusal: send what was held.
+        if change and obj.refused:
+            obj.refused = False
+            obj.last_error = ""
+        super().save_model(request, obj, form, change)
+        push_soon()
+
+    @admin.action(description=_("发送测试消息"))
+    def send_test_message(self, request, queryset):
+        for robot in queryset:
+            if not robot.enabled:
+                self.message_user(request, _("“%(name)s”已停用，未发送") % {"name": robot}, messages.WARNING)
+                continue
+            with transaction.atomic():
+                notice = test_notice(robot, now=timezone.now())
+            report = chat_delivery.deliver(robot.pk, forced=True)
+            notice.refresh_from_db()
+            if notice.state == ChatNotice.State.SENT:
+                self.message_user(request, _("“%(name)s”：测试消息已发送，请在群里查看（同时发出%(count)s条待发消息）")
+                                  % {"name": robot, "count": max(report.sent - 1, 0)}, messages.SUCCESS)
+            elif report.outcome == "busy":
+                self.message_user(request, _("“%(name)s”正在发送其他消息，测试消息已排队") % {"name": robot}, messages.WARNING)
+            else:
+                self.message_user(request, _("“%(name)s”：%(detail)s") % {"name": robot, "detail": report.detail or report.outcome},
+                                  messages.ERROR)
+
+
+@admin.register(ChatNotice)
+class ChatNoticeAdmin(admin.ModelAdmin):
+    """What each group was told (or is waiting to be told): a record, never edited by hand."""
+
+    list_display = ["title", "robot", "event", "state", "interrupted", "attempts", "event_at", "sent_at", "short_error"]
+    list_filter = ["state", "event", "interrupted", "robot"]
+    search_fields = ["title", "text", "project__code", "robot__name"]
+    list_select_related = ["robot"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["robot", "event", "event_key", "event_at", "project", "title", "text", "mobiles", "state",
+                       "attempts", "next_attempt_at", "interrupted", "sent_at", "last_error", "created_at"]
+    exclude = ["claim_token", "claimed_at"]
+
+    @admin.display(description=_("最近错误"))
+    def short_error(self, obj):
+        return (obj.last_error or "")[:80]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MobileNumberInline(admin.StackedInline):
+    model = MobileNumber
+    can_delete = True
+    extra = 0
+    max_num = 1
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithMobileAdmin(UserAdmin):
+    """Django's user admin with the mobile number used for @-mentions in group messages."""
+
+    inlines = [*UserAdmin.inlines, MobileNumberInline]

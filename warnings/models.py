@@ -1,6 +1,7 @@
-"""Warning policy, working-day calendar, escalations and status changes."""
+"""Warning policy, working-day calendar, escalations, status changes, digest and chat deliveries."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -8,6 +9,7 @@ from projects.models import Colour, Project
 from qiantang.dates import validate_date_in_range
 
 from . import rules
+from .chat.protocols import WebhookError, credential_of
 
 
 class WarningPolicy(models.Model):
@@ -255,3 +257,195 @@ class RecomputeChunk(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="one_record_per_chunk")]
+
+
+# ---------------------------------------------------------------- chat robots (群机器人)
+
+class ChatRobot(models.Model):
+    """A DingTalk (钉钉/浙政钉) or WeCom (企业微信) group robot the office set up, for the whole
+    district, one department or one project's team, with the events its group wants.
+
+    The webhook URL carries the robot's credential (`access_token` or `key`); the host the
+    messages go to is a setting (CHAT_DINGTALK_HOST, CHAT_WECOM_HOST), so a government
+    deployment can point every robot at its own gateway. See chat/ for the delivery."""
+
+    class Kind(models.TextChoices):
+        DINGTALK = "dingtalk", _("钉钉/浙政钉自定义机器人")
+        WECOM = "wecom", _("企业微信群机器人")
+
+    class Scope(models.TextChoices):
+        DISTRICT = "district", _("全区")
+        DEPARTMENT = "department", _("责任单位")
+        PROJECT = "project", _("项目专班")
+
+    name = models.CharField(_("名称"), max_length=100, help_text=_("如：钱塘区重大项目推进群"))
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    webhook_url = models.CharField(
+        _("Webhook地址"), max_length=500,
+        help_text=_("从群机器人设置中复制的完整地址，钉钉含access_token，企业微信含key"),
+    )
+    secret = models.CharField(
+        _("加签密钥"), max_length=200, blank=True,
+        help_text=_("钉钉机器人安全设置选择“加签”时的密钥（SEC开头）；企业微信留空"),
+    )
+    scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices, default=Scope.DISTRICT)
+    department = models.ForeignKey(
+        "projects.Department", verbose_name=_("责任单位"), on_delete=models.CASCADE,
+        null=True, blank=True, related_name="chat_robots",
+        help_text=_("范围为责任单位时填写：推送其牵头项目和交办给它的协调事项"),
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="chat_robots", help_text=_("范围为项目专班时填写"),
+    )
+    notify_red = models.BooleanField(_("项目转为红灯"), default=True)
+    notify_item_assigned = models.BooleanField(_("协调事项交办"), default=True)
+    notify_item_overdue = models.BooleanField(_("协调事项逾期"), default=True)
+    notify_weekly = models.BooleanField(_("每周一08:30周报摘要"), default=True)
+    enabled = models.BooleanField(_("启用"), default=True)
+    # Kept by the delivery (chat/delivery.py), shown in the admin.
+    paused_until = models.DateTimeField(_("限流暂停至"), null=True, blank=True)
+    refused = models.BooleanField(
+        _("配置被拒绝"), default=False,
+        help_text=_("机器人拒绝了消息（签名、关键词、IP或地址错误）：消息保留待发，修改配置保存后自动重发"),
+    )
+    last_success_at = models.DateTimeField(_("最近成功"), null=True, blank=True)
+    last_error_at = models.DateTimeField(_("最近错误时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    leased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("群机器人")
+        verbose_name_plural = _("群机器人")
+        ordering = ["scope", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(scope="district", department__isnull=True, project__isnull=True)
+                    | models.Q(scope="department", department__isnull=False, project__isnull=True)
+                    | models.Q(scope="project", department__isnull=True, project__isnull=False)
+                ),
+                name="chat_robot_scope_matches_its_target",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        try:
+            credential_of(self.kind, self.webhook_url)
+        except WebhookError as error:
+            errors["webhook_url"] = str(error)
+        if self.kind == self.Kind.WECOM and self.secret:
+            errors["secret"] = _("企业微信群机器人没有加签密钥，请留空")
+        if self.scope == self.Scope.DEPARTMENT and not self.department_id:
+            errors["department"] = _("范围为责任单位时请选择责任单位")
+        if self.scope == self.Scope.PROJECT and not self.project_id:
+            errors["project"] = _("范围为项目专班时请选择项目")
+        if self.scope != self.Scope.DEPARTMENT:
+            self.department = None
+        if self.scope != self.Scope.PROJECT:
+            self.project = None
+        if errors:
+            raise ValidationError(errors)
+
+
+class ChatNotice(models.Model):
+    """One event for one robot (the outbox): created once under the (robot, event_key)
+    constraint, claimed by the robot's sender by compare-and-set, marked sent when the robot
+    answered errcode 0. Kept, so the admin shows what each group was told and when."""
+
+    class Event(models.TextChoices):
+        RED = "red", _("项目转为红灯")
+        ITEM_ASSIGNED = "item_assigned", _("协调事项交办")
+        ITEM_OVERDUE = "item_overdue", _("协调事项逾期")
+        WEEKLY = "weekly", _("周报摘要")
+        TEST = "test", _("测试消息")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败，稍后重试")
+        MERGED = "merged", _("已合并（重复事件）")
+
+    robot = models.ForeignKey(ChatRobot, verbose_name=_("群机器人"), on_delete=models.CASCADE, related_name="notices")
+    event = models.CharField(_("事件"), max_length=16, choices=Event.choices)
+    event_key = models.CharField(_("事件标识"), max_length=100)
+    event_at = models.DateTimeField(_("事件时间"))
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    text = models.TextField(_("内容（Markdown）"))
+    mobiles = models.JSONField(_("@手机号"), default=list, blank=True)
+    state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    interrupted = models.BooleanField(
+        _("中断后重发"), default=False,
+        help_text=_("上次发送中断（如进程被终止），已重发；群里可能看到两次"),
+    )
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("群消息")
+        verbose_name_plural = _("群消息")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["robot", "event_key"], name="one_notice_per_robot_and_event"),
+        ]
+        indexes = [models.Index(fields=["robot", "state"])]
+
+    def __str__(self):
+        return self.title
+
+
+class ChatPost(models.Model):
+    """One HTTP message to a robot (one or several notices merged): the record that keeps
+    each robot under its rate limit and tells the office what the robot answered."""
+
+    robot = models.ForeignKey(ChatRobot, verbose_name=_("群机器人"), on_delete=models.CASCADE, related_name="posts")
+    at = models.DateTimeField(_("时间"), db_index=True)
+    notices = models.PositiveSmallIntegerField(_("消息条数"), default=0)
+    ok = models.BooleanField(_("成功"), default=False)
+    errcode = models.IntegerField(_("错误码"), null=True, blank=True)
+    errmsg = models.CharField(_("返回说明"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("群机器人发送记录")
+        verbose_name_plural = _("群机器人发送记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["robot", "at"])]
+
+    def __str__(self):
+        return f"{self.robot} {self.at:%Y-%m-%d %H:%M}"
+
+
+class MobileNumber(models.Model):
+    """A user's mobile number, used only to @-mention them in a group robot's message."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="mobile_number"
+    )
+    mobile = models.CharField(
+        _("手机号"), max_length=11, unique=True,
+        validators=[RegexValidator(r"^1\d{10}$", _("请输入11位手机号，如13800001111"))],
+        help_text=_("群机器人消息中@此人时使用（须与其钉钉/企业微信绑定的手机号一致）"),
+    )
+
+    class Meta:
+        verbose_name = _("手机号")
+        verbose_name_plural = _("手机号")
+
+    def __str__(self):
+        return self.mobile

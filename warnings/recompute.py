@@ -22,6 +22,7 @@ from django.utils import timezone
 from projects.models import CoordinationItem, Milestone, MilestoneReplan, Project
 
 from . import rules
+from .chat.push import push_soon
 from .models import Escalation, StatusChange
 from .rules_context import STORED_FIELDS, RulesContext, rules_context
 
@@ -217,6 +218,8 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
 
         _write_results(changed)
         StatusChange.objects.bulk_create(status_changes, batch_size=CHUNK)
+        if any(c.to_colour == rules.RED and c.from_colour not in ("", rules.RED) for c in status_changes):
+            push_soon()  # the groups hear of a new red once this commits
     summary = RecomputeSummary(today, len(current), len(changed), len(status_changes))
     # One line per recompute, also as fields (extra) for a structured log handler.
     seconds = round(time.monotonic() - started, 3)

@@ -1,5 +1,5 @@
-"""What `projects` may ask of the warnings engine that writes: recompute projects, and
-escalate one (督办). With `qiantang_warnings.selectors` (reads) and the pure modules
+"""What `projects` may ask of the warnings engine that writes: recompute projects,
+escalate one (督办), and tell the chat groups soon (after an item was handed over). With `qiantang_warnings.selectors` (reads) and the pure modules
 (rules, reasons, workdays), the only modules of this app that `projects` imports
 (the import-linter contract in pyproject.toml keeps it so)."""
 from __future__ import annotations
@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 
 from projects.models import Project
 
+from .chat.push import push_soon as chat_push_soon
 from .models import Escalation
 from .recompute import RecomputeSummary, recompute_all, recompute_projects
 
 __all__ = [
     "RecomputeSummary", "recompute_all", "recompute_projects", "escalation_create",
-    "escalations_bulk_create",
+    "escalations_bulk_create", "chat_push_soon",
 ]
 
 

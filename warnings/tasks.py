@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers over the recompute (in-process or spread) and digest services."""
+"""Celery tasks: thin wrappers over the recompute (in-process or spread), digest and chat-push services."""
 from datetime import date
 
 from celery import shared_task
@@ -7,6 +7,9 @@ from django.utils import timezone
 from projects.models import Project
 from qiantang.clock import local_today
 
+from .chat import delivery as chat_delivery
+from .chat.outbox import weekly_summaries
+from .chat.push import push
 from .digest.delivery import DigestSendError, pending_user_ids, send_to_user
 from .digest.weeks import week_label
 from .recompute import recompute_all
@@ -66,3 +69,28 @@ def enqueue_weekly_digest(week: str | None = None) -> dict:
 )
 def send_weekly_digest(user_id: int, week: str, today: str) -> str:
     return send_to_user(user_id, week=week, today=date.fromisoformat(today))
+
+
+# ---- Chat push (群机器人): beat runs push_chat every minute and a commit that recorded a red
+# or handed an item over asks for one at once; each robot's notices are sent by its own task.
+# Exactly-once and the rate limit live in the rows (chat/delivery.py), not in task retries:
+# a failed send is retried by a later run after its backoff, a throttled robot after its pause.
+
+@shared_task(name="qiantang_warnings.tasks.push_chat", ignore_result=True)
+def push_chat() -> dict:
+    return push(today=local_today(), send=lambda robot_id: deliver_chat.delay(robot_id))
+
+
+@shared_task(name="qiantang_warnings.tasks.deliver_chat", ignore_result=True)
+def deliver_chat(robot_id: int) -> dict:
+    report = chat_delivery.deliver(robot_id)
+    return {"robot": robot_id, "outcome": report.outcome, "sent": report.sent, "posts": report.posts}
+
+
+@shared_task(name="qiantang_warnings.tasks.chat_weekly_summary", ignore_result=True)
+def chat_weekly_summary(week: str | None = None) -> dict:
+    today = local_today()
+    week = week or week_label(today)
+    created = weekly_summaries(week=week, today=today, now=timezone.now())
+    push_chat.delay()
+    return {"week": week, "summaries": created}

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from qiantang_warnings.services import recompute_projects
+from qiantang_warnings.services import chat_push_soon, recompute_projects
 
 from .. import permissions
 from ..models import CoordinationEvent, CoordinationItem, Department, Milestone, Project
@@ -41,6 +41,7 @@ def item_raise(
         # An item may count in its project's colour (the policy's choice): recompute at once,
         # as every milestone edit does (and every step below).
         recompute_projects([item.project_id], today=today)
+        chat_push_soon()  # the department's group hears of it once this commits
     return item
 
 
@@ -70,6 +71,8 @@ def item_step(*, item: CoordinationItem, kind: str, by, comment: str = "", today
         current.save()
         CoordinationEvent.objects.create(item=current, kind=kind, comment=comment, by=by)
         recompute_projects([current.project_id], today=today)
+        if kind == Kind.REOPENED:
+            chat_push_soon()  # back to the department
     return current
 
 
@@ -89,6 +92,7 @@ def item_assign(*, item: CoordinationItem, department: Department, deadline: dat
             comment=_("%(department)s，办结时限%(deadline)s") % {"department": department.name, "deadline": deadline.isoformat()},
         )
         recompute_projects([current.project_id], today=today)
+        chat_push_soon()
     return current
 
 

@@ -53,9 +53,12 @@ def test_the_schedule_has_exactly_the_two_recompute_entries():
     recompute = {name for name, entry in schedule.items() if entry["task"] == TASK}
     assert recompute == {EVERY_15, AFTER_MIDNIGHT}
     assert recompute_all_warnings.name == TASK
-    # The others are the weekly digest's (tests/warnings/test_digest_celery.py).
+    # The others are the weekly digest's (tests/warnings/digest/test_celery.py) and the chat
+    # push's (below).
     assert {entry["task"] for name, entry in schedule.items() if name not in recompute} == {
-        "qiantang_warnings.tasks.enqueue_weekly_digest"
+        "qiantang_warnings.tasks.enqueue_weekly_digest",
+        "qiantang_warnings.tasks.push_chat",
+        "qiantang_warnings.tasks.chat_weekly_summary",
     }
     assert app.conf.beat_schedule == schedule
     assert str(app.timezone) == "Asia/Shanghai"
@@ -184,3 +187,11 @@ def test_96_quarter_hour_runs_per_shanghai_day():
             break
         runs += 1
     assert runs + 1 == 96
+
+
+def test_the_chat_push_runs_every_minute_and_its_summary_on_monday_0830_shanghai():
+    assert next_run("chat-push-every-minute", at(2026, 11, 25, 9, 7, 30)) == at(2026, 11, 25, 9, 8)
+    summary = "chat-weekly-summary-monday-0830"
+    assert next_run(summary, at(2026, 11, 25, 9, 0)) == at(2026, 11, 30, 8, 30)  # Wednesday → Monday
+    # 08:30 in Shanghai (00:30 UTC): due then, not eight hours later.
+    assert is_due(summary, last_run_at=at(2026, 11, 30, 8, 29), now=at(2026, 11, 30, 8, 30, 5))
