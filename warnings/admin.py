@@ -151,7 +151,7 @@ class RecomputeRunAdmin(admin.ModelAdmin):
 
 # ---- Weekly digest: what was sent to whom, visible to the office ----
 
-from .models import DigestDelivery, DigestPreference  # noqa: E402
+from .models import DigestDelivery, DigestPreference
 
 
 @admin.register(DigestDelivery)
@@ -193,16 +193,16 @@ class DigestPreferenceAdmin(admin.ModelAdmin):
 
 # ---- Chat robots (群机器人): configured by the office, delivery state visible ----
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.admin import UserAdmin  # noqa: E402
-from django.db import transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.html import format_html, format_html_join  # noqa: E402
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
-from .chat import delivery as chat_delivery  # noqa: E402
-from .chat.outbox import test_notice  # noqa: E402
-from .chat.push import push_soon  # noqa: E402
-from .models import ChatNotice, ChatPost, ChatRobot, MobileNumber  # noqa: E402
+from .chat import delivery as chat_delivery
+from .chat.outbox import test_notice
+from .chat.push import push_soon
+from .models import ChatNotice, ChatPost, ChatRobot, MobileNumber
 
 
 @admin.register(ChatRobot)

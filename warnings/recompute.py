@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Iterable
 
 from django.db import connection, transaction
 from django.db.models import Count

@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 from urllib import error as urlerror
 from urllib import request as urlrequest
 

@@ -5,8 +5,8 @@ safety net, so a message waits a minute at most when the broker was unreachable.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from django.db import transaction
 from django.utils import timezone

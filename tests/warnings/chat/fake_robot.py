@@ -63,7 +63,7 @@ class FakeRobotServer:
     def add(self, credential: str, kind: str, secret: str = "") -> None:
         self.robots[credential] = Robot(kind, secret)
 
-    def start(self) -> "FakeRobotServer":
+    def start(self) -> FakeRobotServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -147,7 +147,7 @@ class FakeRobotServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length).decode("utf-8"))
