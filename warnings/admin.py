@@ -225,7 +225,7 @@ class ChatRobotAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        waiting = Count("notices", filter=~Q(notices__state__in=[ChatNotice.State.SENT, ChatNotice.State.MERGED]))
+        waiting = Count("notices", filter=~Q(notices__state=ChatNotice.State.SENT))
         return super().get_queryset(request).annotate(waiting_count=waiting)
 
     @admin.display(description=_("范围"))

@@ -372,7 +372,6 @@ class ChatNotice(models.Model):
         SENDING = "sending", _("发送中")
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败，稍后重试")
-        MERGED = "merged", _("已合并（重复事件）")
 
     robot = models.ForeignKey(ChatRobot, verbose_name=_("群机器人"), on_delete=models.CASCADE, related_name="notices")
     event = models.CharField(_("事件"), max_length=16, choices=Event.choices)

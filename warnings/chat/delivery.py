@@ -153,7 +153,7 @@ def _send_one_message(robot: ChatRobot, token: str, now: datetime, post: Poster,
     taken = candidates[:count]
     ids = [n.pk for n in taken]
     interrupted = [n.pk for n in taken if n.state == State.SENDING]
-    claimed = ChatNotice.objects.filter(id__in=ids).exclude(state__in=[State.SENT, State.MERGED]).update(
+    claimed = ChatNotice.objects.filter(id__in=ids).exclude(state=State.SENT).update(
         state=State.SENDING, claim_token=token, claimed_at=now, attempts=F("attempts") + 1,
     )
     if claimed != len(ids):  # someone else got there (only after our lease went stale)

@@ -11,6 +11,7 @@ hears only of events after it was created (a new group is not flooded with histo
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from projects.models import CoordinationEvent, CoordinationItem, Department, Project
@@ -31,6 +33,16 @@ from . import messages
 Event = ChatNotice.Event
 HANDED_TO_DEPARTMENT = [CoordinationEvent.Kind.RAISED, CoordinationEvent.Kind.ASSIGNED, CoordinationEvent.Kind.REOPENED]
 WEEKLY_REDS_SHOWN = 10
+
+
+def in_district_language(function):
+    """Groups read the district's language (LANGUAGE_CODE), whoever's request wrote the notice."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def lookback() -> timedelta:
@@ -92,6 +104,7 @@ def _liaison_mobiles(department_ids) -> dict[int, list[str]]:
     return found
 
 
+@in_district_language
 def collect(*, now: datetime, today: date) -> int:
     """Turn the events of the lookback window into notices; the number created."""
     with transaction.atomic():
@@ -198,6 +211,7 @@ def _collect_overdue(batch: _Batch, robots: list[ChatRobot], now: datetime, toda
 
 # ---------------------------------------------------------------- Monday's summary
 
+@in_district_language
 def weekly_summaries(*, week: str, today: date, now: datetime) -> int:
     """One summary per robot that wants it for the ISO week, whoever asks first."""
     robots = list(ChatRobot.objects.filter(enabled=True, notify_weekly=True).select_related("department", "project"))
@@ -241,6 +255,7 @@ def weekly_text(snapshot: DistrictSnapshot, robot: ChatRobot) -> messages.Text:
     )
 
 
+@in_district_language
 def test_notice(robot: ChatRobot, *, now: datetime) -> ChatNotice:
     """A test message for the admin's action, queued like any other."""
     text = messages.test_message(robot.name)
