@@ -275,3 +275,32 @@ def test_the_same_problems_text_again_raises_nothing_and_the_export_lists_open_i
     back = import_workbook(workbook([problems_row("QT-0001", exported)]), today=setup["today"], by=setup["office"], dry_run=False)
     assert back.items_raised == 0 and CoordinationItem.objects.count() == 1
     assert Project.objects.get(code="QT-0001").open_problems == "地块征迁未完成"
+
+
+# Every step's POST, probed as every role over HTTP with HTMX: allowed roles move the item,
+# the others get 403 and change nothing (no state, no event).
+STEP_PROBES = [
+    # step, state the item must be in first, who may
+    ("answer", State.OPEN, {"office", "liaison1"}),
+    ("handle", State.ANSWERED, {"office", "liaison1"}),
+    ("close", State.HANDLED, {"office", "cadre1"}),  # cadre1 raised it
+    ("reopen", State.HANDLED, {"office", "cadre1"}),
+]
+
+
+@pytest.mark.parametrize("step, before, allowed", STEP_PROBES, ids=[p[0] for p in STEP_PROBES])
+@pytest.mark.parametrize("who", ["leader", "office", "cadre1", "cadre2", "liaison1"])
+def test_every_step_post_is_checked_on_the_server_for_every_role(client, setup, step, before, allowed, who):
+    item = raise_item(setup)
+    CoordinationItem.objects.filter(pk=item.pk).update(state=before)
+    events = CoordinationEvent.objects.count()
+    client.force_login(setup[who])
+    response = client.post(reverse("coordination_item_step", kwargs={"pk": item.pk, "step": step}),
+                           {"comment": "已协调"}, **HTMX)
+    item.refresh_from_db()
+    if who in allowed:
+        assert response.status_code == 200
+        assert item.state != before and CoordinationEvent.objects.count() == events + 1
+    else:
+        assert response.status_code == 403
+        assert item.state == before and CoordinationEvent.objects.count() == events
