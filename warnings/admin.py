@@ -274,7 +274,7 @@ class ChatRobotAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("最近错误"))
     def short_error(self, obj):
-        return (obj.last_error or "")[:80]
+        return (obj.last_error or "")[:40]
 
     def save_model(self, request, obj, form, change):
         # A saved configuration is the office's answer to a refusal: send what was held.
@@ -294,9 +294,11 @@ class ChatRobotAdmin(admin.ModelAdmin):
                 notice = test_notice(robot, now=timezone.now())
             report = chat_delivery.deliver(robot.pk, forced=True)
             notice.refresh_from_db()
-            if notice.state == ChatNotice.State.SENT:
+            if notice.state == ChatNotice.State.SENT and report.sent > 1:
                 self.message_user(request, _("“%(name)s”：测试消息已发送，请在群里查看（同时发出%(count)s条待发消息）")
-                                  % {"name": robot, "count": max(report.sent - 1, 0)}, messages.SUCCESS)
+                                  % {"name": robot, "count": report.sent - 1}, messages.SUCCESS)
+            elif notice.state == ChatNotice.State.SENT:
+                self.message_user(request, _("“%(name)s”：测试消息已发送，请在群里查看") % {"name": robot}, messages.SUCCESS)
             elif report.outcome == "busy":
                 self.message_user(request, _("“%(name)s”正在发送其他消息，测试消息已排队") % {"name": robot}, messages.WARNING)
             else:

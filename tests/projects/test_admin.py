@@ -90,6 +90,13 @@ def world(make_project, catalogue, role_users):
     CoordinationEvent.objects.create(item=item, kind="raised", comment="地块征迁", by=role_users["cadre1"])
     run = RecomputeRun.objects.create(as_of=TODAY, started_at=timezone.now(), chunks=1, finished_at=timezone.now())
     RecomputeChunk.objects.create(run=run, index=0, examined=1, done_at=timezone.now())
+    from qiantang_warnings.models import ChatNotice, ChatRobot
+
+    robot = ChatRobot.objects.create(
+        name="推进群", kind="dingtalk", webhook_url="https://oapi.dingtalk.com/robot/send?access_token=tok12345678",
+    )
+    ChatNotice.objects.create(robot=robot, event="test", event_key="test:1", event_at=timezone.now(),
+                              title="测试消息", text="#### 测试消息")
     return {"project": project, "milestone": milestone, "department": bureau}
 
 
@@ -193,6 +200,7 @@ def test_every_add_page_loads_or_is_refused_by_design(office, world, frozen, mod
         "projects.ReplanProposal",  # proposed from the project page, decided in /replans/
         "projects.CoordinationItem",  # raised and moved step by step on the site, each step recorded
         "warnings.RecomputeRun",  # written by the spread recompute
+        "warnings.ChatNotice",  # written by the chat outbox
     }
     response = office.get(url(model, "add"))
     assert response.status_code == (403 if model._meta.label in by_design else 200)
