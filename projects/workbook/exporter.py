@@ -8,6 +8,7 @@ sheet never disagrees with the board.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from io import BytesIO
 from typing import IO
 
@@ -20,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from qiantang import colours as palette
 from qiantang.people import display_name
+from qiantang_warnings.reasons import render_reason
 from qiantang_warnings.selectors import rules_context
 
 from ..coordination.selectors import open_items_text
@@ -108,14 +110,21 @@ class _MilestoneColours:
 def build_workbook(projects: QuerySet, *, as_of: date | None = None) -> Workbook:
     """The 三色预警表 of `projects` (any filtered queryset), ordered by 项目编号."""
     with translation.override("zh-hans"):
-        return _build(projects, as_of)
+        types, rows, as_of = sheet_rows(projects, as_of=as_of)
+        return render_workbook(title=title_text(as_of), types=types, rows=rows)
 
 
-def _build(projects: QuerySet, as_of: date | None) -> Workbook:
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def sheet_rows(projects: QuerySet, *, as_of: date | None = None) -> tuple[list[list[str]], list[dict], date | None]:
+    """What the sheet shows, as plain data: the catalogue's [code, name] pairs, one dict per
+    project (ordered by 项目编号) and the date the colours are as of. Plain enough to be
+    stored as JSON (the monthly ledger freezes exactly this) and rendered again, identically,
+    by render_workbook."""
     types = list(MilestoneType.objects.order_by("order"))
-    names = [t.name for t in types]
-    type_names = {t.id: t.name for t in types}
-    codes = {t.name: t.code for t in types}
+    type_codes = {t.id: t.code for t in types}
     projects = (
         projects.select_related("lead_department", "responsible_cadre")
         .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("milestone_type__order")))
@@ -126,16 +135,58 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
     colours = _MilestoneColours(as_of)
     # 存在问题 lists the project's coordination items still waiting, where it has any.
     items_text = open_items_text(projects.values_list("id", flat=True))
+    rows = []
+    for project in projects:
+        milestones = list(project.milestones.all())
+        active = project.state == Project.State.ACTIVE
+        milestone_colours = colours.of(project, milestones) if active else {}
+        by_code = {type_codes[m.milestone_type_id]: m for m in milestones}
+        rows.append({
+            "project_id": project.id,
+            "code": project.code,
+            "name": project.name,
+            "level": fmt.LEVEL_WORDS.get(project.level, ""),
+            "sector": project.sector,
+            "total_investment": str(project.total_investment) if project.total_investment is not None else None,
+            "lead_department": project.lead_department.name if project.lead_department else "",
+            "lead_department_id": project.lead_department_id,
+            "responsible_cadre": _person(project.responsible_cadre),
+            "state": fmt.STATE_WORDS.get(project.state, ""),
+            "active": active,
+            "colour": project.colour if active else "",
+            "reasons": list(project.reasons or []) if active else [],
+            "baseline_colour": project.baseline_colour if active else "",
+            "replan_count": project.replan_count or 0,
+            "progress_note": project.progress_note,
+            "open_problems": items_text.get(project.id) or project.open_problems,
+            # No stored row is a blank milestone: no dates, but coloured by the rules.
+            "milestones": {
+                t.code: {
+                    "planned": _day(by_code[t.code].planned_date) if t.code in by_code else None,
+                    "actual": _day(by_code[t.code].actual_date) if t.code in by_code else None,
+                    "baseline": _day(by_code[t.code].baseline_date) if t.code in by_code else None,
+                    "not_applicable": bool(t.code in by_code and by_code[t.code].not_applicable),
+                    "colour": milestone_colours.get(t.code, ""),
+                }
+                for t in types
+            },
+        })
+    return [[t.code, t.name] for t in types], rows, as_of
 
-    book = Workbook()
+
+def render_workbook(*, title: str, types: list[list[str]], rows: list[dict], book: Workbook | None = None) -> Workbook:
+    """Write sheet rows (sheet_rows' or a ledger's) as the office's coloured 三色预警表."""
+    book = book or Workbook()
     sheet = book.active
     sheet.title = fmt.SHEET_NAME
+    names = [name for _code, name in types]
+    codes = {name: code for code, name in types}
     columns = export_columns(names)
     widths = [_display_width(header) + 2 for header, _key in columns]
     thin = Side(style="thin", color="FFBFBFBF")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
 
-    sheet.cell(TITLE_ROW, 1, title_text(as_of)).font = Font(bold=True, size=14)
+    sheet.cell(TITLE_ROW, 1, title).font = Font(bold=True, size=14)
     sheet.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
     sheet.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=len(columns))
     sheet.row_dimensions[TITLE_ROW].height = 28
@@ -147,49 +198,34 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
         cell.border = border
 
     row = HEADER_ROW
-    for project in projects:
+    for data in rows:
         row += 1
-        milestones = list(project.milestones.all())
-        by_name = {type_names[m.milestone_type_id]: m for m in milestones}
-        active = project.state == Project.State.ACTIVE
-        milestone_colours = colours.of(project, milestones) if active else {}
+        colour, baseline_colour = data["colour"], data["baseline_colour"]
         values = {
-            "code": project.code,
-            "name": project.name,
-            "level": fmt.LEVEL_WORDS.get(project.level, ""),
-            "sector": project.sector,
-            "total_investment": project.total_investment,
-            "lead_department": project.lead_department.name if project.lead_department else "",
-            "responsible_cadre": _person(project.responsible_cadre),
-            "state": fmt.STATE_WORDS.get(project.state, ""),
-            "colour": palette.label(project.colour) if active else "",
-            "reasons": "；".join(project.reason_texts) if active else "",
-            "baseline_colour": palette.label(project.baseline_colour) if active else "",
-            "replan_count": project.replan_count or "",
-            "progress_note": project.progress_note,
-            "open_problems": items_text.get(project.id) or project.open_problems,
+            **{key: data[key] for key in ("code", "name", "level", "sector", "lead_department",
+                                          "responsible_cadre", "state", "progress_note", "open_problems")},
+            "total_investment": Decimal(data["total_investment"]) if data["total_investment"] is not None else None,
+            "colour": palette.label(colour),
+            "reasons": "；".join(render_reason(reason) for reason in data["reasons"]),
+            "baseline_colour": palette.label(baseline_colour),
+            "replan_count": data["replan_count"] or "",
         }
         for index, (_header, key) in enumerate(columns, start=1):
             cell = sheet.cell(row, index)
             cell.border = border
             if isinstance(key, tuple):
                 name, which = key
-                # No stored row is a blank milestone: no dates, but coloured by the rules.
-                milestone = by_name.get(name)
-                if milestone is not None and milestone.not_applicable:
+                milestone = data["milestones"].get(codes[name], {})
+                if milestone.get("not_applicable"):
                     cell.value = fmt.NOT_APPLICABLE_WORD
                     cell.alignment = Alignment(horizontal="center")
                     continue
-                if milestone is None:
-                    day = None
-                else:
-                    day = milestone.planned_date if which == fmt.PLANNED else milestone.actual_date
+                day = milestone.get("planned" if which == fmt.PLANNED else "actual")
                 if day is not None:
-                    cell.value = day
+                    cell.value = date.fromisoformat(day)
                     cell.number_format = DATE_FORMAT
-                colour = milestone_colours.get(codes[name])
-                if colour:
-                    cell.fill = solid(MILESTONE_FILLS[colour])
+                if milestone.get("colour"):
+                    cell.fill = solid(MILESTONE_FILLS[milestone["colour"]])
                 continue
             value = values[key]
             if value in ("", None):
@@ -198,11 +234,11 @@ def _build(projects: QuerySet, as_of: date | None) -> Workbook:
             if key == "total_investment":
                 cell.number_format = "0.00"
             elif key == "colour":
-                cell.fill = solid(LEVEL_FILLS[project.colour])
-                cell.font = Font(bold=True, color=LEVEL_FONTS[project.colour])
+                cell.fill = solid(LEVEL_FILLS[colour])
+                cell.font = Font(bold=True, color=LEVEL_FONTS[colour])
                 cell.alignment = Alignment(horizontal="center")
             elif key == "baseline_colour":
-                cell.fill = solid(MILESTONE_FILLS[project.baseline_colour])
+                cell.fill = solid(MILESTONE_FILLS[baseline_colour])
                 cell.alignment = Alignment(horizontal="center")
             elif key == "replan_count":
                 cell.alignment = Alignment(horizontal="center")
