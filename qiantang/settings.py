@@ -280,6 +280,22 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# ---- The monthly ledger (月度台账, qiantang_warnings.ledger) ----
+# Frozen on the month's last day at 23:50 Asia/Shanghai (the task checks that tomorrow is the
+# 1st), with a catch-up on the 1st at 00:20 should beat have been down; exactly once per month.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "ledger-month-end-2350": {
+            "task": "qiantang_warnings.tasks.freeze_monthly_ledger",
+            "schedule": crontab(day_of_month="28-31", hour=23, minute=50),
+        },
+        "ledger-catch-up-on-the-1st": {
+            "task": "qiantang_warnings.tasks.freeze_monthly_ledger",
+            "schedule": crontab(day_of_month="1", hour=0, minute=20),
+        },
+    }
+)
+
 # A claim older than this is a sender that died mid-send: resent with the same Message-ID.
 # Must exceed EMAIL_TIMEOUT by far (a slow SMTP conversation is not a dead one).
 DIGEST_STALE_CLAIM_SECONDS = env_int("DIGEST_STALE_CLAIM_SECONDS", 900)

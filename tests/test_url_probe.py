@@ -23,7 +23,8 @@ from projects.models import (
     Project,
     ReplanProposal,
 )
-from qiantang_warnings.models import DigestPreference, Escalation
+from qiantang_warnings.ledger.freeze import freeze_snapshot
+from qiantang_warnings.models import DigestPreference, Escalation, Ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,11 @@ EXPECTED = {
     "logout": (None, EVERYONE),
     "healthz": (PUBLIC, None),
     "coordination_items": (EVERYONE, None),
+    "ledger_list": (EVERYONE, None),
+    "ledger_snapshot": (None, {"office"}),
+    "ledger_detail": (EVERYONE, None),
+    "ledger_download": (EVERYONE, None),
+    "ledger_changes": (EVERYONE, None),
     "coordination_item_raise": (None, {"office", "cadre1"}),
     "coordination_item_step": (None, {"office", "liaison1"}),  # answering: the department asked
     "coordination_item_assign": (None, {"office"}),  # an item from the workbook
@@ -100,6 +106,7 @@ def site(role_users, make_project, today):
         raised_by=role_users["cadre1"],
     )
     unassigned = CoordinationItem.objects.create(project=project, need="来自预警表的存在问题")
+    ledger = freeze_snapshot(name="会前快照", today=today, by=role_users["office"])
     kwargs = {
         "project_detail": {"code": project.code},
         "milestone_row": {"code": project.code, "type_code": "signing"},
@@ -112,6 +119,9 @@ def site(role_users, make_project, today):
         "coordination_item_raise": {"code": project.code},
         "coordination_item_step": {"pk": item.pk, "step": "answer"},
         "coordination_item_assign": {"pk": unassigned.pk},
+        "ledger_detail": {"pk": ledger.pk},
+        "ledger_download": {"pk": ledger.pk},
+        "ledger_changes": {"pk": ledger.pk},
     }
     return {"project": project, "milestone": milestone, "kwargs": kwargs, "today": today}
 
@@ -135,6 +145,7 @@ def post_data(name, site):
         "coordination_item_step": {"comment": "已协调供电公司"},
         "coordination_item_assign": {"department": Department.objects.get().pk,
                                      "deadline": (today + timedelta(days=15)).isoformat()},
+        "ledger_snapshot": {"name": "常委会前"},
         "password_change": {"old_password": "wrong", "new_password1": "Qt-new-pw-2026", "new_password2": "Qt-new-pw-2026"},
     }.get(name, {})
 
@@ -145,7 +156,7 @@ def database_state():
         (model.__name__, model.objects.count(),
          model.objects.aggregate(latest=Max("updated_at"))["latest"] if hasattr(model, "updated_at") else None)
         for model in (Project, Milestone, MilestoneReplan, ReplanProposal, Escalation, ProgressEntry, DigestPreference,
-                      CoordinationItem, CoordinationEvent)
+                      CoordinationItem, CoordinationEvent, Ledger)
     ] + [("passwords", sorted(User.objects.values_list("password", flat=True)))]
 
 

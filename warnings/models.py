@@ -448,3 +448,68 @@ class MobileNumber(models.Model):
 
     def __str__(self):
         return self.mobile
+
+
+# ---------------------------------------------------------------- the monthly ledger (月度台账)
+
+class Ledger(models.Model):
+    """A frozen 三色预警表: every project's colour, reasons, baseline colour, milestone dates and
+    open coordination items as they stood, kept unchanged whatever is edited later. One per
+    month, frozen at the month's end (Asia/Shanghai) by beat, exactly once; and snapshots the
+    office freezes by hand (before a meeting, say)."""
+
+    class Kind(models.TextChoices):
+        MONTH = "month", _("月度台账")
+        SNAPSHOT = "snapshot", _("快照")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    month = models.DateField(_("月份"), null=True, blank=True, help_text=_("月度台账：当月1日"))
+    name = models.CharField(_("名称"), max_length=100)
+    as_of = models.DateField(_("预警计算日期"))
+    frozen_at = models.DateTimeField(_("冻结时间"), db_index=True)
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("冻结人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    milestone_types = models.JSONField(_("节点类型"), default=list)  # [[code, name], …] as they were
+    counts = models.JSONField(_("各等级项目数"), default=dict)
+
+    class Meta:
+        verbose_name = _("台账")
+        verbose_name_plural = _("台账")
+        ordering = ["-frozen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["month"], condition=models.Q(kind="month"), name="one_ledger_per_month"),
+            models.CheckConstraint(
+                condition=models.Q(kind="month", month__isnull=False) | models.Q(kind="snapshot", month__isnull=True),
+                name="a_monthly_ledger_has_its_month",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LedgerRow(models.Model):
+    """One project in a ledger: the sheet's row as frozen (`data`, what render_workbook reads),
+    with the columns the ledger page filters on."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="rows")
+    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    code = models.CharField(_("项目编号"), max_length=40)
+    name = models.CharField(_("项目名称"), max_length=200)
+    sector = models.CharField(_("产业类别"), max_length=50, blank=True)
+    lead_department_id = models.IntegerField(null=True, blank=True)
+    responsible_cadre_id = models.IntegerField(null=True, blank=True)
+    level = models.CharField(_("项目级别"), max_length=20, blank=True)
+    state = models.CharField(_("项目状态"), max_length=12, blank=True)
+    colour = models.CharField(_("预警等级"), max_length=6, choices=Colour.choices, blank=True)
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["ledger", "code"], name="one_row_per_project_and_ledger")]
+        indexes = [models.Index(fields=["ledger", "colour"])]
+
+    def __str__(self):
+        return f"{self.ledger} {self.code}"

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers over the recompute (in-process or spread), digest and chat-push services."""
+"""Celery tasks: thin wrappers over the recompute (in-process or spread), digest, chat-push and ledger services."""
 from datetime import date
 
 from celery import shared_task
@@ -12,6 +12,7 @@ from .chat.outbox import weekly_summaries
 from .chat.push import push
 from .digest.delivery import DigestSendError, pending_user_ids, send_to_user
 from .digest.weeks import week_label
+from .ledger.freeze import freeze_month
 from .recompute import recompute_all
 from .spread import recompute_chunk, recompute_run_start, spreads
 
@@ -94,3 +95,12 @@ def chat_weekly_summary(week: str | None = None) -> dict:
     created = weekly_summaries(week=week, today=today, now=timezone.now())
     push_chat.delay()
     return {"week": week, "summaries": created}
+
+
+# ---- The monthly ledger: beat asks on the 28th-31st at 23:50 and on the 1st at 00:20; the
+# service freezes only on the month's last day (or, catching up, the 1st), once per month.
+
+@shared_task(name="qiantang_warnings.tasks.freeze_monthly_ledger", ignore_result=True)
+def freeze_monthly_ledger() -> dict:
+    ledger = freeze_month(today=local_today())
+    return {"ledger": ledger.pk if ledger else None}

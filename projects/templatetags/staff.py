@@ -4,6 +4,7 @@ from django.utils.html import format_html_join
 
 from qiantang import colours
 from qiantang.people import display_name
+from qiantang_warnings.reasons import render_reason
 
 from .. import navigation
 
@@ -70,3 +71,9 @@ def colour_on_tint(colour) -> str:
 def field_errors(bound_field):
     """A form field's errors as the pages show them, beside the field."""
     return format_html_join("", '<span class="field-error">{}</span>', ((e,) for e in bound_field.errors))
+
+
+@register.filter
+def reason_text(reason: dict) -> str:
+    """A stored reason (预警原因) in the reader's language."""
+    return render_reason(reason)

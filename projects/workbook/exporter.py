@@ -7,7 +7,10 @@ sheet never disagrees with the board.
 """
 from __future__ import annotations
 
-from datetime import date
+import re
+import zipfile
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from io import BytesIO
 from typing import IO
@@ -151,7 +154,10 @@ def sheet_rows(projects: QuerySet, *, as_of: date | None = None) -> tuple[list[l
             "lead_department": project.lead_department.name if project.lead_department else "",
             "lead_department_id": project.lead_department_id,
             "responsible_cadre": _person(project.responsible_cadre),
+            "responsible_cadre_id": project.responsible_cadre_id,
+            "level_code": project.level,
             "state": fmt.STATE_WORDS.get(project.state, ""),
+            "state_code": project.state,
             "active": active,
             "colour": project.colour if active else "",
             "reasons": list(project.reasons or []) if active else [],
@@ -273,3 +279,25 @@ def workbook_download(projects: QuerySet) -> tuple[bytes, str]:
     stream = BytesIO()
     build_workbook(projects, as_of=as_of).save(stream)
     return stream.getvalue(), export_filename(as_of)
+
+
+def stable_bytes(book: Workbook, *, at: datetime) -> bytes:
+    """The workbook's file, the same bytes every time for the same content: every zip entry
+    and the document's created/modified properties carry `at` (a frozen ledger's time)
+    instead of the moment of saving."""
+    stamp = at.astimezone(dt_timezone.utc).replace(tzinfo=None, microsecond=0)
+    book.properties.created = stamp
+    raw = BytesIO()
+    book.save(raw)
+    moment = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 rb"\g<1>" + moment.encode() + rb"\g<2>", content)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, content)
+    return out.getvalue()

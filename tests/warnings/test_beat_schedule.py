@@ -59,6 +59,7 @@ def test_the_schedule_has_exactly_the_two_recompute_entries():
         "qiantang_warnings.tasks.enqueue_weekly_digest",
         "qiantang_warnings.tasks.push_chat",
         "qiantang_warnings.tasks.chat_weekly_summary",
+        "qiantang_warnings.tasks.freeze_monthly_ledger",
     }
     assert app.conf.beat_schedule == schedule
     assert str(app.timezone) == "Asia/Shanghai"
@@ -195,3 +196,9 @@ def test_the_chat_push_runs_every_minute_and_its_summary_on_monday_0830_shanghai
     assert next_run(summary, at(2026, 11, 25, 9, 0)) == at(2026, 11, 30, 8, 30)  # Wednesday → Monday
     # 08:30 in Shanghai (00:30 UTC): due then, not eight hours later.
     assert is_due(summary, last_run_at=at(2026, 11, 30, 8, 29), now=at(2026, 11, 30, 8, 30, 5))
+
+
+def test_the_ledger_job_runs_on_the_last_days_at_2350_and_catches_up_on_the_1st_shanghai():
+    assert next_run("ledger-month-end-2350", at(2026, 11, 25, 9, 0)) == at(2026, 11, 28, 23, 50)
+    assert next_run("ledger-month-end-2350", at(2027, 2, 1, 0, 0)) == at(2027, 2, 28, 23, 50)
+    assert next_run("ledger-catch-up-on-the-1st", at(2026, 11, 30, 23, 55)) == at(2026, 12, 1, 0, 20)

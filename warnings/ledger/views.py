@@ -1,0 +1,107 @@
+"""Ledger pages: the list (and the office's snapshot), one ledger with the dashboard's
+filters, its workbook, and the changes between two ledgers or since one."""
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
+
+from projects import permissions
+from projects.filters import ProjectFilterForm
+from qiantang.clock import local_today
+from qiantang.htmx import login_required
+
+from ..dashboard.filters import filter_values, query_string
+from ..models import Ledger
+from .export import ledger_filename, ledger_workbook
+from .forms import SnapshotForm
+from .freeze import freeze_snapshot
+from .selectors import changes_since, filtered_rows, previous_ledger
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATE = "warnings/ledger/ledger.html"
+
+
+def _list_context(request, form=None):
+    return {
+        "ledgers": Ledger.objects.order_by("-frozen_at", "-id"),
+        "form": form or SnapshotForm(),
+        "may_freeze": permissions.is_office(request.user),
+    }
+
+
+@login_required
+@require_GET
+def ledger_list(request):
+    return render(request, "warnings/ledger/list.html", _list_context(request))
+
+
+@login_required
+@require_POST
+def ledger_snapshot(request):
+    if not permissions.is_office(request.user):
+        raise PermissionDenied
+    form = SnapshotForm(request.POST)
+    if not form.is_valid():
+        template = "warnings/ledger/list.html" + ("#snapshot-form" if request.htmx else "")
+        return render(request, template, _list_context(request, form), status=422 if request.htmx else 200)
+    ledger = freeze_snapshot(name=form.cleaned_data["name"], today=local_today(), by=request.user)
+    target = reverse("ledger_detail", kwargs={"pk": ledger.pk})
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+@login_required
+@require_GET
+def ledger_detail(request, pk):
+    ledger = get_object_or_404(Ledger, pk=pk)
+    form = ProjectFilterForm(request.GET or None)
+    cleaned = {}
+    if form.is_bound:
+        form.is_valid()  # invalid values are ignored, as on the dashboard
+        cleaned = form.cleaned_data
+    rows = list(filtered_rows(ledger, cleaned))
+    counts = {colour: 0 for colour in ("red", "yellow", "green")}
+    for row in rows:
+        if row.colour in counts:
+            counts[row.colour] += 1
+    query = query_string(filter_values(cleaned))
+    context = {
+        "ledger": ledger, "form": form, "rows": rows, "counts": counts, "query": query,
+        "earlier": previous_ledger(ledger), "ledgers": Ledger.objects.exclude(pk=ledger.pk).order_by("-frozen_at"),
+        "types": ledger.milestone_types,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, TEMPLATE + "#rows", context)
+        push_url(response, f"{request.path}?{query}" if query else request.path)
+        return response
+    return render(request, TEMPLATE, context)
+
+
+@login_required
+@require_GET
+def ledger_download(request, pk):
+    ledger = get_object_or_404(Ledger, pk=pk)
+    response = HttpResponse(ledger_workbook(ledger), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, ledger_filename(ledger))
+    return response
+
+
+@login_required
+@require_GET
+def ledger_changes(request, pk):
+    """Changes since ledger `pk`: until another ledger (?until=id) or until now."""
+    since = get_object_or_404(Ledger, pk=pk)
+    until = None
+    if request.GET.get("until"):
+        try:
+            until = Ledger.objects.get(pk=int(request.GET["until"]))
+        except (ValueError, Ledger.DoesNotExist):
+            raise Http404 from None
+    changes = changes_since(since, until, today=local_today())
+    return render(request, "warnings/ledger/changes.html", {
+        "since": since, "until": until, "changes": changes,
+        "ledgers": Ledger.objects.exclude(pk=since.pk).filter(frozen_at__gt=since.frozen_at).order_by("-frozen_at"),
+        "default_since": previous_ledger(since),
+    })
