@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from projects.models import CoordinationItem, Project
 from projects.workbook.exporter import sheet_rows
@@ -27,7 +26,9 @@ NOT_CLOSED = [CoordinationItem.State.OPEN, CoordinationItem.State.ANSWERED, Coor
 
 
 def month_name(month: date) -> str:
-    return _("%(year)s年%(month)s月项目三色预警表") % {"year": month.year, "month": month.month}
+    """The table's name as the office titles it (stored, so in the district's words, like the
+    workbook's title)."""
+    return f"{month.year}年{month.month}月项目三色预警表"
 
 
 def is_month_end(day: date) -> bool:
@@ -89,7 +90,7 @@ def freeze_month(*, today: date) -> Ledger | None:
     elif today.day == 1:
         ended = today - timedelta(days=1)
         month = ended.replace(day=1)
-        name = month_name(ended) + _("（%(day)s补冻结）") % {"day": today.isoformat()}
+        name = f"{month_name(ended)}（{today.isoformat()}补冻结）"
     else:
         return None
     if Ledger.objects.filter(kind=Kind.MONTH, month=month).exists():
