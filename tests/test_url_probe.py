@@ -64,6 +64,8 @@ EXPECTED = {
     "ledger_detail": (EVERYONE, None),
     "ledger_download": (EVERYONE, None),
     "ledger_changes": (EVERYONE, None),
+    "rankings": (EVERYONE, None),
+    "rankings_download": (EVERYONE, None),
     "coordination_item_raise": (None, {"office", "cadre1"}),
     "coordination_item_step": (None, {"office", "liaison1"}),  # answering: the department asked
     "coordination_item_assign": (None, {"office"}),  # an item from the workbook

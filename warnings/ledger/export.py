@@ -4,6 +4,7 @@ The same bytes whenever it is downloaded (stamped with the freeze time)."""
 from __future__ import annotations
 
 from django.utils import translation
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from projects.workbook.exporter import render_workbook, solid, stable_bytes, write_value
@@ -12,6 +13,7 @@ from qiantang import colours
 from ..models import Ledger
 from ..reasons import render_reason
 from .changes import Changes, changes_between
+from .ranking import SLIP_DAYS_PER_POINT, SLIP_PENALTY_CAP, WEIGHT_COLOUR, WEIGHT_ITEMS, WEIGHT_MILESTONES
 from .selectors import previous_ledger, rows_data
 
 CHANGES_SHEET = "变化情况"
@@ -84,3 +86,34 @@ def write_changes(sheet, changes: Changes, *, title: str) -> None:
         row += 1
     for column, width in zip("ABCDEF", (14, 30, 18, 40, 16, 16)):
         sheet.column_dimensions[column].width = width
+
+
+RANKING_HEADERS = ["名次", "单位", "项目数", "红", "黄", "绿", "节点按期率", "协调事项按期答复率", "平均推迟天数", "得分"]
+
+
+def ranking_formula() -> str:
+    return (f"得分 = {WEIGHT_COLOUR}×灯色分（绿1、黄0.5、红0的平均） + {WEIGHT_MILESTONES}×节点按期率"
+            f" + {WEIGHT_ITEMS}×协调事项按期答复率 − min({SLIP_PENALTY_CAP}, 平均推迟天数÷{SLIP_DAYS_PER_POINT})")
+
+
+def rankings_workbook(ledger: Ledger, tables) -> bytes:
+    """One sheet per table (部门, 街道), with the formula under the title."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, standings in tables:
+        sheet = book.create_sheet(f"{title}红黑榜")
+        sheet.cell(1, 1, f"{ledger.name} · {title}红黑榜").font = Font(bold=True, size=13)
+        sheet.cell(2, 1, ranking_formula())
+        for column, header in enumerate(RANKING_HEADERS, start=1):
+            sheet.cell(4, column, header).font = Font(bold=True)
+        for line, entry in enumerate(standings, start=5):
+            values = [entry.rank, entry.name, entry.projects, entry.red, entry.yellow, entry.green,
+                      round(entry.milestone_share, 3), round(entry.item_share, 3),
+                      round(entry.mean_slipped_days, 1), entry.score]
+            for column, value in enumerate(values, start=1):
+                write_value(sheet.cell(line, column), value)
+            for column in (7, 8):
+                sheet.cell(line, column).number_format = "0.0%"
+        for column, width in zip("ABCDEFGHIJ", (6, 20, 8, 6, 6, 6, 12, 18, 14, 8)):
+            sheet.column_dimensions[column].width = width
+    return stable_bytes(book, at=ledger.frozen_at)

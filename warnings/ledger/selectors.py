@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
+from django.utils import timezone
+
+from projects.models import CoordinationEvent, CoordinationItem, Department
 
 from ..models import Ledger, LedgerRow
 from .changes import Changes, changes_between
 from .freeze import current_rows
+from .ranking import ItemFact, Standing, standings
 
 
 def filtered_rows(ledger: Ledger, cleaned: dict) -> QuerySet[LedgerRow]:
@@ -50,3 +54,37 @@ def changes_since(since: Ledger, until: Ledger | None, *, today: date) -> Change
     else:
         types, after = until.milestone_types, rows_data(until)
     return changes_between(rows_data(since), after, types)
+
+
+def default_ledger() -> Ledger | None:
+    """The rankings' default period: the latest month's ledger, else the latest snapshot."""
+    return (Ledger.objects.filter(kind=Ledger.Kind.MONTH).order_by("-month").first()
+            or Ledger.objects.order_by("-frozen_at", "-id").first())
+
+
+def item_facts(ledger: Ledger) -> list[ItemFact]:
+    """The items asked of departments, due by the ledger's date, with their first answer
+    as recorded by the ledger's freeze time (the steps are never deleted, so this is the
+    same whenever it is read)."""
+    answers = dict(
+        CoordinationEvent.objects.filter(
+            kind__in=[CoordinationEvent.Kind.ANSWERED, CoordinationEvent.Kind.HANDLED], at__lte=ledger.frozen_at
+        ).values_list("item_id").annotate(first=Min("at")).values_list("item_id", "first")
+    )
+    return [
+        ItemFact(department_id, deadline, timezone.localdate(answers[pk]) if pk in answers else None)
+        for pk, department_id, deadline in CoordinationItem.objects.filter(
+            department__isnull=False, deadline__lte=ledger.as_of, raised_at__lte=ledger.frozen_at,
+        ).values_list("id", "department_id", "deadline")
+    ]
+
+
+def ranking_tables(ledger: Ledger) -> list[tuple[str, list[Standing]]]:
+    """(title, standings) for the lead departments (部门) and the streets (街道)."""
+    departments = list(Department.objects.values_list("id", "name", "kind"))
+    rows, items = rows_data(ledger), item_facts(ledger)
+    tables = []
+    for kind, title in Department.Kind.choices:
+        names = {pk: name for pk, name, k in departments if k == kind}
+        tables.append((str(title), standings(rows, items, as_of=ledger.as_of, names=names)))
+    return tables

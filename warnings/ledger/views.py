@@ -1,5 +1,5 @@
 """Ledger pages: the list (and the office's snapshot), one ledger with the dashboard's
-filters, its workbook, and the changes between two ledgers or since one."""
+filters, its workbook, the changes between two ledgers or since one, and the rankings."""
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,10 +15,10 @@ from qiantang.htmx import login_required
 
 from ..dashboard.filters import filter_values, query_string
 from ..models import Ledger
-from .export import ledger_filename, ledger_workbook
+from .export import ledger_filename, ledger_workbook, ranking_formula, rankings_workbook
 from .forms import SnapshotForm
 from .freeze import freeze_snapshot
-from .selectors import changes_since, filtered_rows, previous_ledger
+from .selectors import changes_since, default_ledger, filtered_rows, previous_ledger, ranking_tables
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE = "warnings/ledger/ledger.html"
@@ -105,3 +105,34 @@ def ledger_changes(request, pk):
         "ledgers": Ledger.objects.exclude(pk=since.pk).filter(frozen_at__gt=since.frozen_at).order_by("-frozen_at"),
         "default_since": previous_ledger(since),
     })
+
+
+def _ranking_ledger(request) -> Ledger | None:
+    if request.GET.get("ledger"):
+        try:
+            return Ledger.objects.get(pk=int(request.GET["ledger"]))
+        except (ValueError, Ledger.DoesNotExist):
+            raise Http404 from None
+    return default_ledger()
+
+
+@login_required
+@require_GET
+def rankings(request):
+    """红黑榜: departments and streets ranked for a ledger's period (the latest month's by default)."""
+    ledger = _ranking_ledger(request)
+    return render(request, "warnings/ledger/rankings.html", {
+        "ledger": ledger, "tables": ranking_tables(ledger) if ledger else [],
+        "ledgers": Ledger.objects.order_by("-frozen_at", "-id"), "formula": ranking_formula(),
+    })
+
+
+@login_required
+@require_GET
+def rankings_download(request):
+    ledger = _ranking_ledger(request)
+    if ledger is None:
+        raise Http404
+    response = HttpResponse(rankings_workbook(ledger, ranking_tables(ledger)), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, f"红黑榜-{ledger.name}.xlsx".replace("/", "-"))
+    return response
