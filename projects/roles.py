@@ -17,8 +17,9 @@ ROLE_NAMES = {LEADER: "领导", OFFICE: "投资管理科", CADRE: "项目干部"
 APP_LABELS = ("projects", "warnings")
 
 
-# Robot webhooks and secrets, what the groups were sent, people's mobile numbers: the office's only.
-OFFICE_ONLY_MODELS = ["chatrobot", "chatnotice", "chatpost", "mobilenumber"]
+# Robot webhooks and secrets, what the groups were sent, people's mobile numbers, the screens'
+# secret links: the office's only.
+OFFICE_ONLY_MODELS = ["chatrobot", "chatnotice", "chatpost", "mobilenumber", "screenlink"]
 
 
 def ensure_role_groups(**kwargs) -> None:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("digest/", include("qiantang_warnings.digest.urls")),
     path("dashboard/", include("qiantang_warnings.dashboard.urls")),
     path("", include("qiantang_warnings.ledger.urls")),
+    path("", include("qiantang_warnings.screen.urls")),
     path("accounts/", include("projects.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("qiantang_warnings.health.urls")),

@@ -24,7 +24,7 @@ from projects.models import (
     ReplanProposal,
 )
 from qiantang_warnings.ledger.freeze import freeze_snapshot
-from qiantang_warnings.models import DigestPreference, Escalation, Ledger
+from qiantang_warnings.models import DigestPreference, Escalation, Ledger, ScreenLink
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,7 @@ EXPECTED = {
     "ledger_changes": (EVERYONE, None),
     "rankings": (EVERYONE, None),
     "rankings_download": (EVERYONE, None),
+    "screen": (PUBLIC, None),  # the office's link is the key (tests/warnings/test_screen.py)
     "coordination_item_raise": (None, {"office", "cadre1"}),
     "coordination_item_step": (None, {"office", "liaison1"}),  # answering: the department asked
     "coordination_item_assign": (None, {"office"}),  # an item from the workbook
@@ -109,6 +110,7 @@ def site(role_users, make_project, today):
     )
     unassigned = CoordinationItem.objects.create(project=project, need="来自预警表的存在问题")
     ledger = freeze_snapshot(name="会前快照", today=today, by=role_users["office"])
+    screen = ScreenLink.objects.create(name="会议室大屏")
     kwargs = {
         "project_detail": {"code": project.code},
         "milestone_row": {"code": project.code, "type_code": "signing"},
@@ -124,6 +126,7 @@ def site(role_users, make_project, today):
         "ledger_detail": {"pk": ledger.pk},
         "ledger_download": {"pk": ledger.pk},
         "ledger_changes": {"pk": ledger.pk},
+        "screen": {"token": screen.token},
     }
     return {"project": project, "milestone": milestone, "kwargs": kwargs, "today": today}
 

@@ -346,3 +346,44 @@ class UserWithMobileAdmin(UserAdmin):
     """Django's user admin with the mobile number used for @-mentions in group messages."""
 
     inlines = [*UserAdmin.inlines, MobileNumberInline]
+
+
+# ---- Meeting-room screens (挂图作战): links the office makes and revokes ----
+
+from qiantang.links import absolute_url  # noqa: E402
+
+from .models import ScreenLink  # noqa: E402
+
+
+@admin.register(ScreenLink)
+class ScreenLinkAdmin(admin.ModelAdmin):
+    list_display = ["name", "cycle", "seconds", "active", "created_by", "created_at", "last_seen_at", "address"]
+    list_filter = ["cycle"]
+    search_fields = ["name"]
+    actions = ["revoke"]
+    fields = ["name", "cycle", "seconds", "address", "created_by", "created_at", "revoked_at", "last_seen_at"]
+    readonly_fields = ["address", "created_by", "created_at", "revoked_at", "last_seen_at"]
+
+    @admin.display(description=_("启用"), boolean=True)
+    def active(self, obj):
+        return obj.is_active
+
+    @admin.display(description=_("大屏地址"))
+    def address(self, obj):
+        if not obj.pk:
+            return _("保存后生成")
+        if not obj.is_active:
+            return _("已停用")
+        url = absolute_url("screen", token=obj.token)
+        return format_html('<a href="{}" target="_blank" rel="noreferrer">{}</a>', url, url)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("停用所选大屏链接"))
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, _("已停用%(count)s个大屏链接：使用它们的大屏将在下次刷新时停止显示。") % {"count": count},
+                          messages.SUCCESS)

@@ -1,7 +1,9 @@
 """Warning policy, working-day calendar, escalations, status changes, digest and chat deliveries."""
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -513,3 +515,46 @@ class LedgerRow(models.Model):
 
     def __str__(self):
         return f"{self.ledger} {self.code}"
+
+
+# ---------------------------------------------------------------- the meeting-room screen (挂图作战)
+
+def new_screen_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ScreenLink(models.Model):
+    """A link that opens the read-only dashboard on a shared screen (挂图作战) without a
+    personal login: made by the office, working until revoked. It shows the district as a
+    leader sees it, nothing more, cycling through sectors or lead departments if asked."""
+
+    class Cycle(models.TextChoices):
+        NONE = "none", _("只显示全区")
+        SECTOR = "sector", _("全区与各产业类别轮播")
+        DEPARTMENT = "department", _("全区与各牵头单位轮播")
+
+    name = models.CharField(_("名称"), max_length=100, help_text=_("如：三楼会议室大屏"))
+    token = models.CharField(max_length=64, unique=True, default=new_screen_token, editable=False)
+    cycle = models.CharField(_("轮播"), max_length=12, choices=Cycle.choices, default=Cycle.SECTOR)
+    seconds = models.PositiveSmallIntegerField(
+        _("每屏停留秒数"), default=20, validators=[MinValueValidator(5), MaxValueValidator(600)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("最近访问"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("大屏链接")
+        verbose_name_plural = _("大屏链接")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -90,7 +90,9 @@ def world(make_project, catalogue, role_users):
     CoordinationEvent.objects.create(item=item, kind="raised", comment="地块征迁", by=role_users["cadre1"])
     run = RecomputeRun.objects.create(as_of=TODAY, started_at=timezone.now(), chunks=1, finished_at=timezone.now())
     RecomputeChunk.objects.create(run=run, index=0, examined=1, done_at=timezone.now())
-    from qiantang_warnings.models import ChatNotice, ChatRobot
+    from qiantang_warnings.models import ChatNotice, ChatRobot, ScreenLink
+
+    ScreenLink.objects.create(name="会议室大屏")
 
     robot = ChatRobot.objects.create(
         name="推进群", kind="dingtalk", webhook_url="https://oapi.dingtalk.com/robot/send?access_token=tok12345678",
