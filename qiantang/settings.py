@@ -280,6 +280,12 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# ---- The escalation ladder (qiantang_warnings.escalations.ladder): daily after the 00:05 recompute.
+CELERY_BEAT_SCHEDULE["escalation-ladder-daily-0030"] = {
+    "task": "qiantang_warnings.tasks.suggest_escalations",
+    "schedule": crontab(hour=0, minute=30),
+}
+
 # ---- The monthly ledger (月度台账, qiantang_warnings.ledger) ----
 # Frozen on the month's last day at 23:50 Asia/Shanghai (the task checks that tomorrow is the
 # 1st), with a catch-up on the 1st at 00:20 should beat have been down; exactly once per month.

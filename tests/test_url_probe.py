@@ -24,7 +24,7 @@ from projects.models import (
     ReplanProposal,
 )
 from qiantang_warnings.ledger.freeze import freeze_snapshot
-from qiantang_warnings.models import DigestPreference, Escalation, Ledger, ScreenLink
+from qiantang_warnings.models import DigestPreference, Escalation, LadderSuggestion, Ledger, ScreenLink
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,9 @@ EXPECTED = {
     "ledger_changes": (EVERYONE, None),
     "rankings": (EVERYONE, None),
     "rankings_download": (EVERYONE, None),
-    "screen": (PUBLIC, None),  # the office's link is the key (tests/warnings/test_screen.py)
+    "screen": (PUBLIC, None),
+    "ladder_queue": ({"office", "leader"}, None),
+    "ladder_decide": (None, {"office"}),  # the office's link is the key (tests/warnings/test_screen.py)
     "coordination_item_raise": (None, {"office", "cadre1"}),
     "coordination_item_step": (None, {"office", "liaison1"}),  # answering: the department asked
     "coordination_item_assign": (None, {"office"}),  # an item from the workbook
@@ -111,6 +113,8 @@ def site(role_users, make_project, today):
     unassigned = CoordinationItem.objects.create(project=project, need="来自预警表的存在问题")
     ledger = freeze_snapshot(name="会前快照", today=today, by=role_users["office"])
     screen = ScreenLink.objects.create(name="会议室大屏")
+    suggestion = LadderSuggestion.objects.create(project=project, step="escalate", red_since=today, weeks_red=2,
+                                                 suggested_on=today)
     kwargs = {
         "project_detail": {"code": project.code},
         "milestone_row": {"code": project.code, "type_code": "signing"},
@@ -127,6 +131,7 @@ def site(role_users, make_project, today):
         "ledger_download": {"pk": ledger.pk},
         "ledger_changes": {"pk": ledger.pk},
         "screen": {"token": screen.token},
+        "ladder_decide": {"pk": suggestion.pk, "decision": "dismiss"},
     }
     return {"project": project, "milestone": milestone, "kwargs": kwargs, "today": today}
 
@@ -151,6 +156,7 @@ def post_data(name, site):
         "coordination_item_assign": {"department": Department.objects.get().pk,
                                      "deadline": (today + timedelta(days=15)).isoformat()},
         "ledger_snapshot": {"name": "常委会前"},
+        "ladder_decide": {"comment": "已另行协调"},
         "password_change": {"old_password": "wrong", "new_password1": "Qt-new-pw-2026", "new_password2": "Qt-new-pw-2026"},
     }.get(name, {})
 
@@ -161,7 +167,7 @@ def database_state():
         (model.__name__, model.objects.count(),
          model.objects.aggregate(latest=Max("updated_at"))["latest"] if hasattr(model, "updated_at") else None)
         for model in (Project, Milestone, MilestoneReplan, ReplanProposal, Escalation, ProgressEntry, DigestPreference,
-                      CoordinationItem, CoordinationEvent, Ledger)
+                      CoordinationItem, CoordinationEvent, Ledger, LadderSuggestion)
     ] + [("passwords", sorted(User.objects.values_list("password", flat=True)))]
 
 

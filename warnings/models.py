@@ -41,6 +41,15 @@ class WarningPolicy(models.Model):
         default=False,
         help_text=_("开启后，逾期未办结的协调事项像逾期节点一样使项目亮黄灯或红灯，预警原因写明事项和责任单位"),
     )
+    # The escalation ladder (escalations/ladder.py): it suggests, the office decides.
+    ladder_red_weeks = models.PositiveSmallIntegerField(
+        _("连续红灯几周建议督办"), default=2, validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text=_("项目连续红灯满这么多周，列入投资管理科待处理清单并预填督办建议"),
+    )
+    ladder_talk_weeks = models.PositiveSmallIntegerField(
+        _("督办后仍红灯几周建议约谈"), default=4, validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text=_("督办后仍为红灯满这么多周，建议约谈"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -558,3 +567,70 @@ class ScreenLink(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# ---------------------------------------------------------------- the escalation ladder
+
+class LadderSuggestion(models.Model):
+    """A step the ladder suggests for a project that stays red: 督办 after the policy's weeks
+    of red, 约谈 when still red weeks after the 督办. One per (project, step, red episode);
+    the office accepts or dismisses it with a reason. The ladder never acts by itself."""
+
+    class Step(models.TextChoices):
+        ESCALATE = "escalate", _("督办")
+        TALK = "talk", _("约谈")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待处理")
+        ACCEPTED = "accepted", _("已采纳")
+        DISMISSED = "dismissed", _("不采纳")
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="ladder_suggestions")
+    step = models.CharField(_("建议"), max_length=10, choices=Step.choices)
+    red_since = models.DateField(_("红灯起始日"))
+    weeks_red = models.PositiveSmallIntegerField(_("已连续红灯周数"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
+    suggested_on = models.DateField(_("建议日期"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    comment = models.TextField(_("处理说明"), blank=True)
+    escalation = models.ForeignKey(Escalation, verbose_name=_("督办"), on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("升级建议")
+        verbose_name_plural = _("升级建议")
+        ordering = ["state", "-weeks_red", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "step", "red_since"], name="one_suggestion_per_step_and_red_spell"),
+        ]
+
+    def __str__(self):
+        return f"{self.project.code} {self.get_step_display()}"
+
+
+class Talk(models.Model):
+    """约谈: a formal talk about a project that stays red — when, who met whom, what was
+    agreed, and when to follow up."""
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="talks")
+    held_on = models.DateField(_("约谈日期"), validators=[validate_date_in_range])
+    participants = models.CharField(_("约谈对象与参加人"), max_length=300)
+    agreed = models.TextField(_("约谈议定事项"))
+    follow_up_on = models.DateField(_("跟进日期"), validators=[validate_date_in_range])
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("约谈")
+        verbose_name_plural = _("约谈")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return f"{self.project.code} {self.held_on}"
+
+    def clean(self):
+        if self.held_on and self.follow_up_on and self.follow_up_on < self.held_on:
+            raise ValidationError({"follow_up_on": _("跟进日期不能早于约谈日期")})

@@ -22,10 +22,11 @@ def status_changes_of(project, *, limit: int = 50):
 
 
 def escalation_panel(project, *, user, today: date, form=None) -> dict:
-    """What the project page's 督办 panel shows: the project's escalations and, for those
-    who may escalate (leaders, the office), the form."""
+    """What the project page's 督办 panel shows: the project's escalations, its 约谈 records
+    and, for those who may escalate (leaders, the office), the form."""
     return {
         "escalations": project.escalations.select_related("author"),
+        "talks": project.talks.select_related("recorded_by"),
         "can_escalate": can_escalate(user),
         "escalation_form": form if form is not None else EscalationForm(today=today),
     }

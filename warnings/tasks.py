@@ -1,4 +1,5 @@
-"""Celery tasks: thin wrappers over the recompute (in-process or spread), digest, chat-push and ledger services."""
+"""Celery tasks: thin wrappers over the recompute (in-process or spread), digest, chat-push, ledger and
+escalation-ladder services."""
 from datetime import date
 
 from celery import shared_task
@@ -12,6 +13,7 @@ from .chat.outbox import weekly_summaries
 from .chat.push import push
 from .digest.delivery import DigestSendError, pending_user_ids, send_to_user
 from .digest.weeks import week_label
+from .escalations.services import ladder_suggest
 from .ledger.freeze import freeze_month
 from .recompute import recompute_all
 from .spread import recompute_chunk, recompute_run_start, spreads
@@ -104,3 +106,11 @@ def chat_weekly_summary(week: str | None = None) -> dict:
 def freeze_monthly_ledger() -> dict:
     ledger = freeze_month(today=local_today())
     return {"ledger": ledger.pk if ledger else None}
+
+
+# ---- The escalation ladder: beat asks daily after the night's recompute; suggestions are
+# unique per (project, step, red spell), so a second run writes nothing.
+
+@shared_task(name="qiantang_warnings.tasks.suggest_escalations", ignore_result=True)
+def suggest_escalations() -> dict:
+    return {"suggestions": ladder_suggest(today=local_today())}

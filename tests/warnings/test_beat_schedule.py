@@ -60,6 +60,7 @@ def test_the_schedule_has_exactly_the_two_recompute_entries():
         "qiantang_warnings.tasks.push_chat",
         "qiantang_warnings.tasks.chat_weekly_summary",
         "qiantang_warnings.tasks.freeze_monthly_ledger",
+        "qiantang_warnings.tasks.suggest_escalations",
     }
     assert app.conf.beat_schedule == schedule
     assert str(app.timezone) == "Asia/Shanghai"
@@ -202,3 +203,7 @@ def test_the_ledger_job_runs_on_the_last_days_at_2350_and_catches_up_on_the_1st_
     assert next_run("ledger-month-end-2350", at(2026, 11, 25, 9, 0)) == at(2026, 11, 28, 23, 50)
     assert next_run("ledger-month-end-2350", at(2027, 2, 1, 0, 0)) == at(2027, 2, 28, 23, 50)
     assert next_run("ledger-catch-up-on-the-1st", at(2026, 11, 30, 23, 55)) == at(2026, 12, 1, 0, 20)
+
+
+def test_the_ladder_suggests_daily_at_0030_shanghai_after_the_night_s_recompute():
+    assert next_run("escalation-ladder-daily-0030", at(2026, 11, 25, 0, 10)) == at(2026, 11, 25, 0, 30)

@@ -15,7 +15,7 @@ from qiantang.links import absolute_url
 from qiantang.people import display_name
 
 from .. import rules
-from .snapshot import DistrictSnapshot, EscalationRow, ItemRow, MilestoneRow, ProjectRow, ReplanRow
+from .snapshot import DistrictSnapshot, EscalationRow, ItemRow, MilestoneRow, ProjectRow, ReplanRow, TalkRow
 from .weeks import parse_week, week_monday
 
 DUE_SOON_DAYS = 14
@@ -23,7 +23,7 @@ LONGEST_OVERDUE = 10
 # A mail stays readable: each list shows this many rows and says how many more there are.
 LIST_LIMIT = 30
 LISTS = ("projects", "turned_red", "turned_yellow", "recovered", "due_soon", "needs_plan",
-         "escalations", "department_milestones", "department_items", "green_after_replan", "replan_decisions",
+         "escalations", "talks", "department_milestones", "department_items", "green_after_replan", "replan_decisions",
          "replans_pending")
 COLOURS = colours.WORST_FIRST
 COLOUR_RANK = colours.RANK
@@ -51,6 +51,7 @@ class Digest:
     due_soon: list[MilestoneRow] = field(default_factory=list)
     needs_plan: list[ProjectRow] = field(default_factory=list)
     escalations: list[EscalationRow] = field(default_factory=list)
+    talks: list[TalkRow] = field(default_factory=list)  # 约谈 to follow up on the recipient's projects
     department_milestones: list[MilestoneRow] = field(default_factory=list)  # liaisons
     departments: list[str] = field(default_factory=list)
     department_items: list[ItemRow] = field(default_factory=list)  # liaisons: items put to them
@@ -79,7 +80,7 @@ class Digest:
         return not (
             self.counts.get(rules.RED) or self.counts.get(rules.YELLOW) or self.turned_red
             or self.turned_yellow or self.recovered or self.due_soon or self.needs_plan
-            or self.escalations or self.department_milestones or self.green_after_replan
+            or self.escalations or self.talks or self.department_milestones or self.green_after_replan
             or self.department_items or any(overdue for _name, _open, overdue in self.items_by_department)
             or self.replan_decisions or (self.decides_replans and self.pending_replans)
         )
@@ -200,6 +201,7 @@ def _fill_projects(digest: Digest, snapshot: DistrictSnapshot, ids: set[int]) ->
     )
     digest.needs_plan = [r for r in rows if r.needs_plan]
     digest.escalations = [e for e in snapshot.escalations if e.project.id in ids]
+    digest.talks = [t for t in snapshot.talks if t.project.id in ids]
     if DISTRICT in digest.kinds:
         digest.green_after_replan = [r for r in rows if r.green_after_replan]
         digest.green_after_replan_count = len(digest.green_after_replan)

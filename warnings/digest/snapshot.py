@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from qiantang.links import absolute_url
 from qiantang.people import person_name
 
 from .. import rules
-from ..models import Escalation, StatusChange
+from ..models import Escalation, StatusChange, Talk
 from ..reasons import most_overdue_days, most_overdue_reason, render_reason
 from ..rules_context import STORED_FIELDS, rules_context
 from .weeks import week_end, week_start
@@ -98,6 +98,17 @@ class EscalationRow:
 
 
 @dataclass
+class TalkRow:
+    """约谈 whose follow-up date is at most a week past (still to be followed up)."""
+
+    project: ProjectRow
+    held_on: date
+    participants: str
+    agreed: str
+    follow_up_on: date
+
+
+@dataclass
 class ItemRow:
     """A coordination item still waiting for its department (协调事项)."""
 
@@ -146,6 +157,7 @@ class DistrictSnapshot:
     replans: list[ReplanRow] = field(default_factory=list)
     pending_replans: int | None = None  # the office's queue; None when the read was narrowed
     items: list[ItemRow] = field(default_factory=list)  # waiting coordination items, most overdue first
+    talks: list[TalkRow] = field(default_factory=list)  # 约谈 still to follow up, soonest first
     by_project: dict[int, list[MilestoneRow]] = field(default_factory=dict)
     by_department: dict[int, list[MilestoneRow]] = field(default_factory=dict)
 
@@ -232,7 +244,23 @@ def district_snapshot(*, week: str, today: date, project_ids=None, proposer_ids=
         week, today, projects, milestones, escalations, dict(cadre_projects),
         dict(liaison_departments), department_names, replans, pending_replans,
         items=_item_rows(projects, today, department_names),
+        talks=_talk_rows(projects, today),
     )
+
+
+TALK_FOLLOW_UP_PAST_DAYS = 7
+
+
+def _talk_rows(projects: dict[int, ProjectRow], today: date) -> list[TalkRow]:
+    queryset = Talk.objects.filter(follow_up_on__gte=today - timedelta(days=TALK_FOLLOW_UP_PAST_DAYS))
+    if len(projects) < 5000:
+        queryset = queryset.filter(project_id__in=list(projects))
+    return [
+        TalkRow(projects[project_id], held_on, participants, agreed, follow_up_on)
+        for project_id, held_on, participants, agreed, follow_up_on in queryset.order_by("follow_up_on", "id")
+        .values_list("project_id", "held_on", "participants", "agreed", "follow_up_on")
+        if project_id in projects
+    ]
 
 
 def _item_rows(projects: dict[int, ProjectRow], today: date, department_names) -> list[ItemRow]:
