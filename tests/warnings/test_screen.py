@@ -32,7 +32,7 @@ def test_the_link_opens_the_board_without_a_login_and_cycles_through_the_sectors
     assert page.status_code == 200 and page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
     assert "全区" in html and 'data-count="red">1<' in html and "澜康微电子先进封装项目" in html
     assert "项目签约逾期3天" in html and "更新于" in html
-    assert f'hx-trigger="every 15s"' in html and "?view=1" in html
+    assert 'hx-trigger="every 15s"' in html and "?view=1" in html
     assert "<form" not in html and "/projects/" not in html  # read-only, no way into the site
     # The next views, as the page asks for them: the sectors in order, then the district again.
     second = client.get(url, {"view": 1}, HTTP_HX_REQUEST="true").content.decode()

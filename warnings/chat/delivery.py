@@ -41,22 +41,17 @@ State = ChatNotice.State
 CLAIM_AT_MOST = 50
 
 
-def _seconds(name: str, default: int) -> timedelta:
-    return timedelta(seconds=getattr(settings, name, default))
-
-
 def stale_after() -> timedelta:
-    return _seconds("CHAT_STALE_CLAIM_SECONDS", 120)
+    return timedelta(seconds=settings.CHAT_STALE_CLAIM_SECONDS)
 
 
 def rate_per_minute() -> int:
-    return getattr(settings, "CHAT_RATE_PER_MINUTE", 20)
+    return settings.CHAT_RATE_PER_MINUTE
 
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, … minutes after the n-th failed attempt, at most CHAT_BACKOFF_MAX_SECONDS."""
-    limit = getattr(settings, "CHAT_BACKOFF_MAX_SECONDS", 1800)
-    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), limit))
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), settings.CHAT_BACKOFF_MAX_SECONDS))
 
 
 def host_of(kind: str) -> str:
@@ -73,7 +68,7 @@ def http_post(url: str, payload: dict) -> tuple[int, bytes]:
     data = json.dumps(payload, ensure_ascii=False).encode()
     req = urlrequest.Request(url, data=data, method="POST", headers={"Content-Type": "application/json; charset=utf-8"})
     try:
-        with urlrequest.urlopen(req, timeout=getattr(settings, "CHAT_TIMEOUT_SECONDS", 10)) as response:
+        with urlrequest.urlopen(req, timeout=settings.CHAT_TIMEOUT_SECONDS) as response:
             return response.status, response.read(65536)
     except urlerror.HTTPError as answer:  # an answer, if not a 200 one
         return answer.code, answer.read(65536)
@@ -144,8 +139,6 @@ def _send_one_message(robot: ChatRobot, token: str, now: datetime, post: Poster,
     """Claim, merge, POST, record. True when it sent and more may be due."""
     candidates = list(due_notices(robot.pk, now).order_by("event_at", "id")[:CLAIM_AT_MOST])
     if not candidates:
-        if report.outcome == "idle" and report.sent:
-            report.outcome = "sent"
         return False
     message, count = messages.merged(robot.kind, [
         messages.Text(n.title, n.text, tuple(n.mobiles)) for n in candidates

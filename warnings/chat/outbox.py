@@ -47,11 +47,11 @@ def in_district_language(function):
 
 def lookback() -> timedelta:
     """How far back events are read: longer than any outage of beat worth surviving."""
-    return timedelta(hours=getattr(settings, "CHAT_LOOKBACK_HOURS", 48))
+    return timedelta(hours=settings.CHAT_LOOKBACK_HOURS)
 
 
 def red_merge_window() -> timedelta:
-    return timedelta(seconds=getattr(settings, "CHAT_RED_MERGE_SECONDS", 60))
+    return timedelta(seconds=settings.CHAT_RED_MERGE_SECONDS)
 
 
 # ---------------------------------------------------------------- who hears of what

@@ -169,7 +169,7 @@ def test_building_every_digest_takes_the_same_queries_for_5_or_50_projects(distr
             proposer=district_week.users["cadre1" if i % 3 else "cadre2"], **decided,
         )
     assert queries_for_all_digests() == small
-    assert small <= 15
+    assert small <= 16  # one of them the 约谈 to follow up
 
 
 def test_long_lists_are_cut_at_the_limit_and_say_how_many_more(district_week, make_project, settings):

@@ -65,7 +65,7 @@ def test_the_task_is_a_thin_wrapper(district, time_machine):
     assert freeze_monthly_ledger.run()["ledger"] == Ledger.objects.get().pk
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_beats_at_the_same_moment_freeze_one_ledger(district):
     results = {}
     threads = [run_in_thread(name, lambda: freeze_month(today=MONTH_END), results) for name in ("beat-1", "beat-2")]
