@@ -1,6 +1,8 @@
 """Ledger pages: the list (and the office's snapshot), one ledger with the dashboard's
 filters, its workbook, the changes between two ledgers or since one, and the rankings."""
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +24,7 @@ from .selectors import changes_since, default_ledger, filtered_rows, previous_le
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE = "warnings/ledger/ledger.html"
+PAGE_SIZE = 100  # rows of a ledger per page (a province's ledger has tens of thousands)
 
 
 def _list_context(request, form=None):
@@ -61,20 +64,22 @@ def ledger_detail(request, pk):
     if form.is_bound:
         form.is_valid()  # invalid values are ignored, as on the dashboard
         cleaned = form.cleaned_data
-    rows = list(filtered_rows(ledger, cleaned))
+    rows = filtered_rows(ledger, cleaned)
     counts = {colour: 0 for colour in ("red", "yellow", "green")}
-    for row in rows:
-        if row.colour in counts:
-            counts[row.colour] += 1
+    for colour, count in rows.order_by().values_list("colour").annotate(n=Count("id")):
+        if colour in counts:
+            counts[colour] = count
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = query_string(filter_values(cleaned))
     context = {
-        "ledger": ledger, "form": form, "rows": rows, "counts": counts, "query": query,
+        "ledger": ledger, "form": form, "page": page, "rows": page.object_list, "counts": counts, "query": query,
         "earlier": previous_ledger(ledger), "ledgers": Ledger.objects.exclude(pk=ledger.pk).order_by("-frozen_at"),
         "types": ledger.milestone_types,
     }
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, TEMPLATE + "#rows", context)
-        push_url(response, f"{request.path}?{query}" if query else request.path)
+        shown = "&".join(part for part in (query, f"page={page.number}" if page.number > 1 else "") if part)
+        push_url(response, f"{request.path}?{shown}" if shown else request.path)
         return response
     return render(request, TEMPLATE, context)
 

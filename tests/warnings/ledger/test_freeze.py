@@ -174,3 +174,21 @@ def test_the_changes_page_against_a_constructed_history(client, district, today,
     until = client.get(reverse("ledger_changes", kwargs={"pk": october.pk}), {"until": november.pk}).content.decode()
     assert "2026年11月项目三色预警表 较 10月底 的变化" in until
     assert client.get(reverse("ledger_changes", kwargs={"pk": october.pk}), {"until": "x"}).status_code == 404
+
+
+def test_a_long_ledger_is_paged_and_counted_in_the_database(client, district, role_users, make_project, today, monkeypatch):
+    from qiantang_warnings.ledger import views
+
+    for number in range(3, 8):
+        make_project(f"QT-{number:04d}", milestones={"signing": {"planned_date": today + 60 * D}})
+    recompute_all(today=today)
+    ledger = freeze_month(today=MONTH_END)
+    client.force_login(role_users["leader"])
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    first = client.get(reverse("ledger_detail", kwargs={"pk": ledger.pk})).content.decode()
+    second = client.get(reverse("ledger_detail", kwargs={"pk": ledger.pk}), {"page": 2}, HTTP_HX_REQUEST="true")
+    assert "7 个项目" in first and 'data-count="green">6<' in first and "第 1 / 3 页" in first
+    assert first.count('<tr data-code=') == 3
+    html = second.content.decode()
+    assert "第 2 / 3 页" in html and 'data-code="QT-0004"' in html
+    assert second["HX-Push-Url"].endswith("?page=2")
