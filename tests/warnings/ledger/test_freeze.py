@@ -192,3 +192,19 @@ def test_a_long_ledger_is_paged_and_counted_in_the_database(client, district, ro
     html = second.content.decode()
     assert "第 2 / 3 页" in html and 'data-code="QT-0004"' in html
     assert second["HX-Push-Url"].endswith("?page=2")
+
+
+def test_the_monthly_pages_read_in_english_too(client, district, role_users, today):
+    ledger = freeze_month(today=MONTH_END)
+    client.force_login(role_users["office"])
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    pages = {
+        reverse("ledger_list"): "Frozen ledgers",
+        reverse("ledger_detail", kwargs={"pk": ledger.pk}): "Download this ledger",
+        reverse("ledger_changes", kwargs={"pk": ledger.pk}): "Turned red (",
+        reverse("rankings"): "Milestones on time",
+        reverse("ladder_queue"): "No suggestion waiting.",
+    }
+    for url, text in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200 and text in response.content.decode(), url
