@@ -256,6 +256,20 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# ---- Cache: the dashboard's data, keyed by the data version (qiantang_warnings.dashboard) ----
+# Redis when CACHE_URL names it (production: the broker's Redis, another database number),
+# else files under var/cache, shared by make run's web processes; memory under pytest.
+CACHE_URL = env_str("CACHE_URL", "")
+if _RUNNING_TESTS:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": "qiantang"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 2000}}}
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 600)
+
 # ---- Chat push (群机器人, qiantang_warnings.chat) ----
 # Robots are configured in the admin; these say where their messages go (a government
 # deployment points them at its own gateway) and how the sender behaves.

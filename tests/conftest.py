@@ -43,6 +43,15 @@ def frozen_clock(request):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache (memory, under pytest): the data version that
+    keys the dashboard's cache starts again with each test's data."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     """Every test hashes passwords with MD5: the default hasher is slow on purpose, and the
     suite signs in thousands of times. Production keeps Django's defaults."""

@@ -634,3 +634,23 @@ class Talk(models.Model):
     def clean(self):
         if self.held_on and self.follow_up_on and self.follow_up_on < self.held_on:
             raise ValidationError({"follow_up_on": _("跟进日期不能早于约谈日期")})
+
+
+# ---------------------------------------------------------------- the data version (dashboard cache)
+
+class DataVersion(models.Model):
+    """A counter that moves whenever a project, a coordination item, a department, a status
+    change or an escalation is written: database triggers (migration 0010) bump one of a few
+    shards in the writing transaction itself, so no code path can forget it and the new value
+    is visible exactly when the data is. The dashboard's version is the sum of the shards;
+    cached dashboard data and the poll's stamp are keyed by it (dashboard/version.py)."""
+
+    shard = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("数据版本")
+        verbose_name_plural = _("数据版本")
+
+    def __str__(self):
+        return f"{self.shard}: {self.value}"

@@ -336,8 +336,10 @@ def bulk_portfolio(n, today):
 FULL_PAGE_QUERIES = 16
 # The same without the department and cadre choices (the form still lists the sectors).
 PARTIAL_QUERIES = 13
-# Session, user, the sectors, the fingerprint (projects, coordination items).
-POLL_QUERIES = 5
+# Session, user, the sectors, the data version.
+POLL_QUERIES = 4
+# A repeat of the live part at the same data version: the poll's queries, no data read.
+CACHED_PARTIAL_QUERIES = 4
 
 
 @pytest.mark.parametrize("n", [250, 2500])
@@ -383,3 +385,51 @@ def test_coordination_items_waiting_per_department_with_the_overdue_ones(client,
     block = page[page.index('data-breakdown="coordination"'):]
     row = block[block.index('data-department="区住建局"'):block.index("</tr>", block.index('data-department="区住建局"'))]
     assert '<td class="num">2</td>' in row and '<td class="num red">1</td>' in row
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def test_a_repeat_view_reads_the_cache_and_the_poll_answers_from_the_version(
+    client, role_users, today, django_assert_num_queries
+):
+    bulk_portfolio(250, today)
+    client = signed_in(client, role_users)
+    first = client.get(URL, **HTMX).content.decode()
+    # Session, user, the form's sectors, the data version: nothing of the data.
+    with django_assert_num_queries(CACHED_PARTIAL_QUERIES):
+        again = client.get(URL, **HTMX).content.decode()
+    assert re.sub(r"\d\d:\d\d:\d\d", "", again) == re.sub(r"\d\d:\d\d:\d\d", "", first)
+    with django_assert_num_queries(POLL_QUERIES):
+        client.get(f"{URL}?since={stamp_of(first)}", **HTMX)
+
+
+@pytest.mark.parametrize("change", ["recompute", "bulk rename", "item", "department"])
+def test_a_cached_part_is_never_stale_after_a_write(client, role_users, board, today, change):
+    """Fill the cache, write the way each path writes (a recompute that changes a colour, a bulk
+    UPDATE that no signal sees, a new item, a renamed department), read again."""
+    from projects.models import CoordinationItem
+
+    client = signed_in(client, role_users)
+    before = client.get(URL).content.decode()
+    assert re.search(r'<b data-count="red">2</b>', before) and 'data-department="区经信局"' not in before
+    if change == "recompute":
+        milestone = Milestone.objects.get(project__code="QT-RED", milestone_type__code="signing")
+        milestone.actual_date = today
+        milestone_change_record(milestone, today=today, by=role_users["cadre1"])
+        recompute_projects([milestone.project_id], today=today)
+        assert re.search(r'<b data-count="red">1</b>', client.get(URL).content.decode())
+    elif change == "bulk rename":
+        Project.objects.filter(code="QT-RED2").update(name="创新药基地（二期）")
+        assert "创新药基地（二期）" in client.get(URL).content.decode()
+    elif change == "item":
+        CoordinationItem.objects.create(project=Project.objects.get(code="QT-RED"), need="电力增容",
+                                        department=Department.objects.get(name="区经信局"),
+                                        deadline=today - timedelta(days=2), raised_by=role_users["office"])
+        assert 'data-department="区经信局"' in client.get(URL).content.decode()
+    else:
+        department = Department.objects.get(name="区经信局")
+        Department.objects.filter(pk=department.pk).update(name="区经济和信息化局")
+        live = client.get(URL).content.decode().split('id="live"')[1]  # not the filter form's choices
+        row = live.split(f'<tr data-key="{department.pk}">')[1].split("</tr>")[0]
+        assert "区经济和信息化局" in row
