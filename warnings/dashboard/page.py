@@ -1,13 +1,20 @@
-"""One dashboard page put together from its figures and lists (`dashboard`)."""
+"""One dashboard page put together from its figures and lists (`dashboard`), and the same
+with its trend chart read once per data version (`cached_dashboard`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+
 from projects.models import Colour
 from qiantang import colours
 
+from .charts import trend_svg
 from .figures import (
     Breakdown,
     ColourFigure,
@@ -80,3 +87,17 @@ def dashboard(cleaned: dict, *, today: date) -> Dashboard:
         filters=filters,
         items=coordination_by_department(base, today=today),
     )
+
+
+def cached_dashboard(cleaned: dict, *, today: date, stamp: str) -> tuple[Dashboard, SafeString]:
+    """The dashboard's figures and trend chart for these filters, read once per stamp: the
+    stamp (fingerprint.py) moves with every write the dashboard shows, so an entry is never
+    stale; the language is in the key because the chart's labels are. The dashboard page and
+    the meeting-room screens share the entries."""
+    key = f"dashboard:{stamp}:{get_language()}"
+    cached = cache.get(key)
+    if cached is None:
+        data = dashboard(cleaned, today=today)
+        cached = (data, trend_svg(data.trend, labels={k: str(v) for k, v in Colour.choices}))
+        cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
+    return cached

@@ -8,23 +8,19 @@ answer is the status line alone ("更新于 …"); after a recompute or a staff 
 it is the whole live part, swapped in place of the old one.
 """
 from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url, reswap, retarget
 
 from projects.filters import ProjectFilterForm
-from projects.models import Colour
 from qiantang.clock import local_today
 from qiantang.htmx import login_required
 
-from .charts import trend_svg
 from .filters import filter_values, query_string
 from .fingerprint import fingerprint
-from .page import dashboard as dashboard_data
+from .page import cached_dashboard
 
 DEFAULT_REFRESH_SECONDS = 30
 FILTER_FORM_ID = "dash-filters"  # ids in the template
@@ -56,7 +52,7 @@ def dashboard(request):
         # Nothing changed: only the status line, with the time of this check.
         return _vary(render(request, "warnings/dashboard/dashboard.html#live-status", context))
 
-    data, trend_chart = _cached_data(cleaned, today=today, stamp=context["stamp"])
+    data, trend_chart = cached_dashboard(cleaned, today=today, stamp=context["stamp"])
     context.update(data=data, filter_summary=_filter_summary(form, cleaned), trend_chart=trend_chart)
     template = "warnings/dashboard/dashboard.html"
     if htmx and not htmx.history_restore_request:
@@ -71,19 +67,6 @@ def dashboard(request):
         # reproduces the view and back/forward step through the filters.
         push_url(response, f"{request.path}?{query}" if query else request.path)
     return _vary(response)
-
-
-def _cached_data(cleaned: dict, *, today, stamp: str):
-    """The dashboard's figures and chart for these filters, read once per data version: the
-    stamp moves with every write the dashboard shows (fingerprint.py), so an entry is never
-    stale; the language is in the key because the chart's labels are."""
-    key = f"dashboard:{stamp}:{get_language()}"
-    cached = cache.get(key)
-    if cached is None:
-        data = dashboard_data(cleaned, today=today)
-        cached = (data, trend_svg(data.trend, labels={k: str(v) for k, v in Colour.choices}))
-        cache.set(key, cached, getattr(settings, "DASHBOARD_CACHE_SECONDS", 600))
-    return cached
 
 
 def _vary(response):

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET
 from projects.models import Colour, Department, Project
 from qiantang.clock import local_today
 
-from ..dashboard.charts import trend_svg
-from ..dashboard.page import dashboard as dashboard_data
+from ..dashboard.fingerprint import fingerprint
+from ..dashboard.page import cached_dashboard
 from ..models import ScreenLink
 
 TEMPLATE = "warnings/screen/screen.html"
@@ -65,13 +65,14 @@ def screen(request, token: str):
     except ValueError:
         index = 0
     label, cleaned = views[index]
-    data = dashboard_data(cleaned, today=local_today())
+    today = local_today()
+    data, trend_chart = cached_dashboard(cleaned, today=today, stamp=fingerprint(cleaned, today=today))
     reds = next((lst for lst in data.lists if lst.colour == Colour.RED), None)
     context = {
         "link": link, "label": label, "data": data, "position": index + 1, "views": len(views),
         "next_view": (index + 1) % len(views), "updated_at": timezone.localtime(now),
         "reds": reds.projects[:REDS_SHOWN] if reds else (), "red_total": reds.total if reds else 0,
-        "trend_chart": trend_svg(data.trend, labels={k: str(v) for k, v in Colour.choices}),
+        "trend_chart": trend_chart,
     }
     template = TEMPLATE + ("#board" if request.htmx and not request.htmx.history_restore_request else "")
     return _private(render(request, template, context))
