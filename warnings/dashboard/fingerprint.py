@@ -25,10 +25,11 @@ def data_version() -> int:
     return DataVersion.objects.aggregate(total=Sum("value"))["total"] or 0
 
 
-def fingerprint(cleaned: dict, *, today: date) -> str:
-    """The stamp of what the live part shows for these filters: the data version, the day
-    (time alone moves colours) and the filters."""
+def fingerprint(values: dict[str, str], *, today: date) -> str:
+    """The stamp of what the live part shows for these filters (as query parameters,
+    filters.filter_values): the data version, the day (time alone moves colours) and the
+    filters."""
     digest = hashlib.blake2b(digest_size=8)
-    filters = "|".join(f"{name}={getattr(value, 'pk', value)}" for name, value in sorted(cleaned.items()) if value)
+    filters = "|".join(f"{name}={value}" for name, value in sorted(values.items()) if value)
     digest.update(f"{data_version()}|{today.isoformat()}|{filters}".encode())
     return digest.hexdigest()

@@ -14,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url, reswap, retarget
 
-from projects.filters import ProjectFilterForm
+from projects.filters import FILTER_PARAMS, ProjectFilterForm
 from qiantang.clock import local_today
 from qiantang.htmx import login_required
 
@@ -30,6 +30,23 @@ LIVE_ID = "live"
 @login_required
 @require_GET
 def dashboard(request):
+    today = local_today()
+    htmx = request.htmx
+    polled = htmx and "since" in request.GET
+    status = {
+        "updated_at": timezone.localtime(),
+        "refresh_seconds": getattr(settings, "DASHBOARD_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS),
+    }
+    if polled:
+        # The page polls with the clean filters it was rendered with (its own `query`), so
+        # the poll's stamp needs no form, and no query for the form's choices.
+        values = {name: request.GET[name].strip() for name in FILTER_PARAMS if request.GET.get(name, "").strip()}
+        stamp = fingerprint(values, today=today)
+        if request.GET["since"] == stamp:
+            # Nothing changed: only the status line, with the time of this check.
+            context = {**status, "stamp": stamp, "query": query_string(values)}
+            return _vary(render(request, "warnings/dashboard/dashboard.html#live-status", context))
+
     form = ProjectFilterForm(request.GET or None)
     cleaned = {}
     if form.is_bound:
@@ -37,20 +54,9 @@ def dashboard(request):
         # refused: cleaned_data then holds the valid filters only.
         form.is_valid()
         cleaned = form.cleaned_data
-    today = local_today()
-    query = query_string(filter_values(cleaned))
-    context = {
-        "form": form,
-        "query": query,
-        "stamp": fingerprint(cleaned, today=today),
-        "updated_at": timezone.localtime(),
-        "refresh_seconds": getattr(settings, "DASHBOARD_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS),
-    }
-    htmx = request.htmx
-    polled = htmx and "since" in request.GET
-    if polled and request.GET["since"] == context["stamp"]:
-        # Nothing changed: only the status line, with the time of this check.
-        return _vary(render(request, "warnings/dashboard/dashboard.html#live-status", context))
+    values = filter_values(cleaned)
+    query = query_string(values)
+    context = {**status, "form": form, "query": query, "stamp": fingerprint(values, today=today)}
 
     data, trend_chart = cached_dashboard(cleaned, today=today, stamp=context["stamp"])
     context.update(data=data, filter_summary=_filter_summary(form, cleaned), trend_chart=trend_chart)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from projects.models import Colour, Department, Project
 from qiantang.clock import local_today
 
+from ..dashboard.filters import filter_values
 from ..dashboard.fingerprint import fingerprint
 from ..dashboard.page import cached_dashboard
 from ..models import ScreenLink
@@ -66,7 +67,7 @@ def screen(request, token: str):
         index = 0
     label, cleaned = views[index]
     today = local_today()
-    data, trend_chart = cached_dashboard(cleaned, today=today, stamp=fingerprint(cleaned, today=today))
+    data, trend_chart = cached_dashboard(cleaned, today=today, stamp=fingerprint(filter_values(cleaned), today=today))
     reds = next((lst for lst in data.lists if lst.colour == Colour.RED), None)
     context = {
         "link": link, "label": label, "data": data, "position": index + 1, "views": len(views),

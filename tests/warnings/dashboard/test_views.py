@@ -336,9 +336,9 @@ def bulk_portfolio(n, today):
 FULL_PAGE_QUERIES = 16
 # The same without the department and cadre choices (the form still lists the sectors).
 PARTIAL_QUERIES = 13
-# Session, user, the sectors, the data version.
-POLL_QUERIES = 4
-# A repeat of the live part at the same data version: the poll's queries, no data read.
+# Session, user, the data version: whatever the number of projects.
+POLL_QUERIES = 3
+# A repeat of the live part at the same data version: those and the form's sectors, no data read.
 CACHED_PARTIAL_QUERIES = 4
 
 
