@@ -33,6 +33,12 @@ def test_the_office_accepts_a_prefilled_escalation(browser, live_server, role_us
     expect(item.get_by_label("督办原因")).to_have_value("连续3周红灯：项目签约逾期24天")
     page.screenshot(path=artifacts / f"ladder-{width}.png", full_page=True)
     page.evaluate("window.__notReloaded = true")
+    # A dismissal without a reason is refused on the spot, in the row.
+    item.locator("summary", has_text="不采纳").click()
+    item.get_by_label("不采纳理由").fill("   ")
+    item.get_by_role("button", name="不采纳", exact=True).click()
+    expect(page.locator("li.ladder-item").get_by_text("请说明不采纳的理由")).to_be_visible()
+    item = page.locator("li.ladder-item")
     item.get_by_role("button", name="采纳并督办").click()
     expect(page.locator("li.ladder-item")).to_have_attribute("data-state", "accepted")
     assert page.evaluate("window.__notReloaded") is True

@@ -88,7 +88,6 @@ def ladder_decide(request, pk, decision):
     row = _row(suggestion, today, form=form if decision != "dismiss" else None)
     if decision == "dismiss":
         row["dismiss_form"] = form
-    status = 422 if request.htmx else 400
-    if request.htmx:
-        return render(request, TEMPLATE + "#open-row", {**row, "may_decide": True}, status=status)
-    return render(request, TEMPLATE, {"open": [row], "decided": [], "may_decide": True}, status=status)
+    if request.htmx:  # htmx swaps only 2xx answers: the row with its messages, as 200
+        return render(request, TEMPLATE + "#open-row", {**row, "may_decide": True})
+    return render(request, TEMPLATE, {"open": [row], "decided": [], "may_decide": True}, status=400)

@@ -49,7 +49,8 @@ def ledger_snapshot(request):
     form = SnapshotForm(request.POST)
     if not form.is_valid():
         template = "warnings/ledger/list.html" + ("#snapshot-form" if request.htmx else "")
-        return render(request, template, _list_context(request, form), status=422 if request.htmx else 200)
+        # htmx swaps only 2xx answers: the form with its messages comes back as 200 to htmx.
+        return render(request, template, _list_context(request, form), status=200 if request.htmx else 400)
     ledger = freeze_snapshot(name=form.cleaned_data["name"], today=local_today(), by=request.user)
     target = reverse("ledger_detail", kwargs={"pk": ledger.pk})
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
