@@ -67,13 +67,14 @@ class ProjectFilterForm(forms.Form):
 
 
 def apply_filters(queryset: QuerySet, data: dict) -> QuerySet:
-    """Filter projects by cleaned filter values (empty values mean "all")."""
+    """Filter projects by cleaned filter values (empty values mean "all"). Also a ledger's
+    frozen rows (LedgerRow), which keep the same columns: what was frozen, not what is now."""
     if data.get("sector"):
         queryset = queryset.filter(sector=data["sector"])
     if data.get("department"):
-        queryset = queryset.filter(lead_department=data["department"])
+        queryset = queryset.filter(lead_department_id=data["department"].pk)
     if data.get("cadre"):
-        queryset = queryset.filter(responsible_cadre=data["cadre"])
+        queryset = queryset.filter(responsible_cadre_id=data["cadre"].pk)
     if data.get("level"):
         queryset = queryset.filter(level=data["level"])
     if data.get("state"):

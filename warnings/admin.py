@@ -15,6 +15,27 @@ from .reasons import render_reason
 from .rules_context import uncovered_years_to_report
 
 
+class WrittenBySystemMixin:
+    """A record the system writes (status changes, recompute runs, deliveries, group messages):
+    read in the admin, never added or edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LastErrorColumnMixin:
+    """The list column with the start of `last_error`."""
+
+    error_chars = 80
+
+    @admin.display(description=_("最近错误"))
+    def short_error(self, obj):
+        return (obj.last_error or "")[: self.error_chars]
+
+
 class EscalationInline(admin.TabularInline):
     """督办 on the project's admin page; a new one is signed by whoever adds it."""
 
@@ -108,7 +129,7 @@ class EscalationAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(WrittenBySystemMixin, admin.ModelAdmin):
     list_display = ["project", "from_colour", "to_colour", "at", "as_of", "headline"]
     list_filter = ["to_colour", "from_colour", "as_of"]
     search_fields = ["project__code", "project__name"]
@@ -120,15 +141,10 @@ class StatusChangeAdmin(admin.ModelAdmin):
         return "；".join(render_reason(reason) for reason in obj.reasons)
 
     # Written only by the recompute: a record of what happened.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RecomputeRun)
-class RecomputeRunAdmin(admin.ModelAdmin):
+class RecomputeRunAdmin(WrittenBySystemMixin, admin.ModelAdmin):
     """The spread recomputes (above RECOMPUTE_SPREAD_ABOVE projects): when, how far, what changed."""
 
     list_display = ["as_of", "started_at", "finished_at", "chunks", "chunks_done", "examined", "updated", "status_changes"]
@@ -142,12 +158,6 @@ class RecomputeRunAdmin(admin.ModelAdmin):
     def chunks_done(self, obj):
         return obj.done
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 # ---- Weekly digest: what was sent to whom, visible to the office ----
 
@@ -155,7 +165,7 @@ from .models import DigestDelivery, DigestPreference
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
+class DigestDeliveryAdmin(WrittenBySystemMixin, LastErrorColumnMixin, admin.ModelAdmin):
     list_display = [
         "week", "user", "email", "state", "interrupted", "attempts", "empty", "sent_at",
         "short_error",
@@ -169,17 +179,8 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
         "interrupted", "last_error", "subject", "empty", "created_at", "updated_at",
     ]
 
-    @admin.display(description=_("最近错误"))
-    def short_error(self, obj):
-        return (obj.last_error or "")[:80]
-
     # Written only by the sender: a record of what happened, never edited by hand
-    # (editing a state could send a digest twice).
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    # (editing a state could send a digest twice): WrittenBySystemMixin.
 
 
 @admin.register(DigestPreference)
@@ -206,7 +207,8 @@ from .models import ChatNotice, ChatPost, ChatRobot, MobileNumber
 
 
 @admin.register(ChatRobot)
-class ChatRobotAdmin(admin.ModelAdmin):
+class ChatRobotAdmin(LastErrorColumnMixin, admin.ModelAdmin):
+    error_chars = 40  # the list has many columns
     list_display = ["name", "kind", "scope_target", "events", "enabled", "delivery_state", "last_success_at",
                     "waiting", "short_error"]
     list_filter = ["kind", "scope", "enabled", "refused"]
@@ -272,10 +274,6 @@ class ChatRobotAdmin(admin.ModelAdmin):
     def waiting(self, obj):
         return obj.waiting_count
 
-    @admin.display(description=_("最近错误"))
-    def short_error(self, obj):
-        return (obj.last_error or "")[:40]
-
     def save_model(self, request, obj, form, change):
         # A saved configuration is the office's answer to a refusal: send what was held.
         if change and obj.refused:
@@ -307,7 +305,7 @@ class ChatRobotAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChatNotice)
-class ChatNoticeAdmin(admin.ModelAdmin):
+class ChatNoticeAdmin(WrittenBySystemMixin, LastErrorColumnMixin, admin.ModelAdmin):
     """What each group was told (or is waiting to be told): a record, never edited by hand."""
 
     list_display = ["title", "robot", "event", "state", "interrupted", "attempts", "event_at", "sent_at", "short_error"]
@@ -318,16 +316,6 @@ class ChatNoticeAdmin(admin.ModelAdmin):
     readonly_fields = ["robot", "event", "event_key", "event_at", "project", "title", "text", "mobiles", "state",
                        "attempts", "next_attempt_at", "interrupted", "sent_at", "last_error", "created_at"]
     exclude = ["claim_token", "claimed_at"]
-
-    @admin.display(description=_("最近错误"))
-    def short_error(self, obj):
-        return (obj.last_error or "")[:80]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class MobileNumberInline(admin.StackedInline):

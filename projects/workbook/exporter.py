@@ -180,9 +180,9 @@ def sheet_rows(projects: QuerySet, *, as_of: date | None = None) -> tuple[list[l
     return [[t.code, t.name] for t in types], rows, as_of
 
 
-def render_workbook(*, title: str, types: list[list[str]], rows: list[dict], book: Workbook | None = None) -> Workbook:
+def render_workbook(*, title: str, types: list[list[str]], rows: list[dict]) -> Workbook:
     """Write sheet rows (sheet_rows' or a ledger's) as the office's coloured 三色预警表."""
-    book = book or Workbook()
+    book = Workbook()
     sheet = book.active
     sheet.title = fmt.SHEET_NAME
     names = [name for _code, name in types]

@@ -84,7 +84,7 @@ def ladder_decide(request, pk, decision):
         if not request.htmx:
             return redirect("ladder_queue")
         suggestion.refresh_from_db()
-        return render(request, TEMPLATE + "#decided-row", {"suggestion": suggestion, "just_decided": True})
+        return render(request, TEMPLATE + "#decided-row", {"suggestion": suggestion})
     row = _row(suggestion, today, form=form if decision != "dismiss" else None)
     if decision == "dismiss":
         row["dismiss_form"] = form

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
+from projects.filters import apply_filters
 from projects.models import CoordinationEvent, CoordinationItem, Department
 
 from ..models import Ledger, LedgerRow
@@ -18,22 +19,7 @@ from .ranking import ItemFact, Standing, standings
 def filtered_rows(ledger: Ledger, cleaned: dict) -> QuerySet[LedgerRow]:
     """The ledger's rows as the dashboard's filters (projects.filters) select them, by what
     was frozen (a project's department or colour then, not now)."""
-    rows = ledger.rows.all()
-    if cleaned.get("sector"):
-        rows = rows.filter(sector=cleaned["sector"])
-    if cleaned.get("department"):
-        rows = rows.filter(lead_department_id=cleaned["department"].pk)
-    if cleaned.get("cadre"):
-        rows = rows.filter(responsible_cadre_id=cleaned["cadre"].pk)
-    if cleaned.get("level"):
-        rows = rows.filter(level=cleaned["level"])
-    if cleaned.get("state"):
-        rows = rows.filter(state=cleaned["state"])
-    if cleaned.get("colour"):
-        rows = rows.filter(colour=cleaned["colour"])
-    if cleaned.get("q"):
-        rows = rows.filter(Q(code__icontains=cleaned["q"]) | Q(name__icontains=cleaned["q"]))
-    return rows.order_by("code")
+    return apply_filters(ledger.rows.all(), cleaned).order_by("code")
 
 
 def previous_ledger(ledger: Ledger) -> Ledger | None:

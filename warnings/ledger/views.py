@@ -74,8 +74,7 @@ def ledger_detail(request, pk):
     query = query_string(filter_values(cleaned))
     context = {
         "ledger": ledger, "form": form, "page": page, "rows": page.object_list, "counts": counts, "query": query,
-        "earlier": previous_ledger(ledger), "ledgers": Ledger.objects.exclude(pk=ledger.pk).order_by("-frozen_at"),
-        "types": ledger.milestone_types,
+        "earlier": previous_ledger(ledger),
     }
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, TEMPLATE + "#rows", context)
@@ -99,27 +98,26 @@ def ledger_download(request, pk):
 def ledger_changes(request, pk):
     """Changes since ledger `pk`: until another ledger (?until=id) or until now."""
     since = get_object_or_404(Ledger, pk=pk)
-    until = None
-    if request.GET.get("until"):
-        try:
-            until = Ledger.objects.get(pk=int(request.GET["until"]))
-        except (ValueError, Ledger.DoesNotExist):
-            raise Http404 from None
+    until = _ledger_named(request, "until")
     changes = changes_since(since, until, today=local_today())
     return render(request, "warnings/ledger/changes.html", {
         "since": since, "until": until, "changes": changes,
         "ledgers": Ledger.objects.exclude(pk=since.pk).filter(frozen_at__gt=since.frozen_at).order_by("-frozen_at"),
-        "default_since": previous_ledger(since),
     })
 
 
+def _ledger_named(request, param: str) -> Ledger | None:
+    """The ledger whose id the query parameter gives, None without one; 404 for a bad one."""
+    if not request.GET.get(param):
+        return None
+    try:
+        return Ledger.objects.get(pk=int(request.GET[param]))
+    except (ValueError, Ledger.DoesNotExist):
+        raise Http404 from None
+
+
 def _ranking_ledger(request) -> Ledger | None:
-    if request.GET.get("ledger"):
-        try:
-            return Ledger.objects.get(pk=int(request.GET["ledger"]))
-        except (ValueError, Ledger.DoesNotExist):
-            raise Http404 from None
-    return default_ledger()
+    return _ledger_named(request, "ledger") or default_ledger()
 
 
 @login_required
