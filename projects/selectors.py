@@ -1,8 +1,10 @@
 """Reads for the staff pages."""
-from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from qiantang import colours
 from qiantang.people import person_name
+
+from qiantang_warnings.selectors import as_of_aggregates, results_as_of
 
 from .models import GREEN_AFTER_REPLAN, Colour, Project
 
@@ -61,7 +63,7 @@ def project_board(*, show: str | None = None) -> dict:
         active=Count("id", filter=active),
         inactive=Count("id", filter=~active),
         total=Count("id"),
-        as_of=Max("computed_as_of"),
+        **as_of_aggregates(),
     )
-    as_of = counts.pop("as_of")
+    as_of = results_as_of(counts)
     return {"projects": projects, "counts": counts, "as_of": as_of, "show": show}

@@ -1,7 +1,12 @@
 """Recompute (重算): apply the rules to stored milestones and store the results.
 
 Reads in bulk, writes only projects whose result changed, and records one
-StatusChange per change of colour. Besides the colour it stores the baseline colour (the
+StatusChange per change of colour. A full recompute records its day once, as a finished
+RecomputeRun, and writes a project's `computed_as_of` only with a changed result: a run that
+changes nothing writes nothing but that one row (the next-day run no longer rewrites every
+project because the date moved). A recompute of named projects (after an edit) still stamps
+each with its day, so the stored result of an edited project is known to hold as of then;
+`results_as_of` gives the day the stored results hold as of. Besides the colour it stores the baseline colour (the
 same rules against each milestone's first planned date) and the number of re-plans. Project rows are locked (in id order) for
 the whole transaction, so two recomputes never interleave: the second waits,
 then finds nothing left to change.
@@ -23,7 +28,7 @@ from projects.models import CoordinationItem, Milestone, MilestoneReplan, Projec
 
 from . import rules
 from .chat.push import push_soon
-from .models import Escalation, StatusChange
+from .models import Escalation, RecomputeRun, StatusChange
 from .rules_context import STORED_FIELDS, RulesContext, rules_context
 
 logger = logging.getLogger(__name__)
@@ -41,13 +46,17 @@ class RecomputeSummary:
 
 
 def recompute_all(*, today: date, now: datetime | None = None) -> RecomputeSummary:
-    return _recompute(today=today, now=now, project_ids=None)
+    """Every project, in one transaction, recorded as one finished RecomputeRun."""
+    return _recompute(today=today, now=now, project_ids=None, in_run=True)
 
 
 def recompute_projects(
-    project_ids: Iterable[int], *, today: date, now: datetime | None = None
+    project_ids: Iterable[int], *, today: date, now: datetime | None = None, in_run: bool = False
 ) -> RecomputeSummary:
-    return _recompute(today=today, now=now, project_ids=sorted(set(project_ids)))
+    """The named projects. `in_run`: a chunk of a RecomputeRun, which records the day once,
+    so an unchanged project is not written; otherwise each examined project is stamped with
+    `today` (an edit's recompute: its result is known to hold as of today)."""
+    return _recompute(today=today, now=now, project_ids=sorted(set(project_ids)), in_run=in_run)
 
 
 def _chunks(ids: list[int], size: int | None = None):
@@ -135,7 +144,7 @@ def _stored(colour: str | None) -> str:
     return colour or ""
 
 
-def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | None):
+def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | None, in_run: bool):
     started = time.monotonic()
     with transaction.atomic():
         locked = Project.objects.select_for_update().order_by("id")
@@ -188,10 +197,11 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
             new_reasons = result.reason_dicts
             new_baseline_colour = _stored(baseline.colour)
             new_replan_count = replans.get(project_id, 0)
-            if (
-                new_colour, new_reasons, result.needs_plan, today, new_baseline_colour,
-                new_replan_count,
-            ) == (colour, reasons, needs_plan, as_of, baseline_colour, replan_count):
+            unchanged = (
+                new_colour, new_reasons, result.needs_plan, new_baseline_colour, new_replan_count,
+            ) == (colour, reasons, needs_plan, baseline_colour, replan_count)
+            # Within a run the day is the run's; a project never computed is written once.
+            if unchanged and as_of is not None and (in_run or as_of == today):
                 continue
             project = Project(
                 id=project_id,
@@ -218,6 +228,11 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
 
         _write_results(changed)
         StatusChange.objects.bulk_create(status_changes, batch_size=CHUNK)
+        if project_ids is None:  # the whole board: its day is recorded once, here
+            RecomputeRun.objects.create(
+                as_of=today, started_at=now, finished_at=now, chunks=1, examined=len(current),
+                updated=len(changed), status_changes=len(status_changes),
+            )
         if any(c.to_colour == rules.RED and c.from_colour not in ("", rules.RED) for c in status_changes):
             push_soon()  # the groups hear of a new red once this commits
     summary = RecomputeSummary(today, len(current), len(changed), len(status_changes))

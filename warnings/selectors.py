@@ -1,16 +1,57 @@
 """The engine's public reads for the register (projects) and the pages: the rules' context
-(re-exported from rules_context.py), a project's changes of colour and its 督办 panel."""
+(re-exported from rules_context.py), the day the stored results hold as of, a project's
+changes of colour and its 督办 panel."""
 from __future__ import annotations
 
 from datetime import date
 
+from django.db.models import Max, Subquery
+
 from projects.permissions import can_escalate
 
 from .escalations.forms import EscalationForm
-from .models import StatusChange
+from .models import RecomputeRun, StatusChange
 from .rules_context import STORED_FIELDS, RulesContext, rules_context
 
-__all__ = ["STORED_FIELDS", "RulesContext", "escalation_panel", "rules_context", "status_changes_of"]
+__all__ = [
+    "STORED_FIELDS", "RulesContext", "as_of_aggregates", "escalation_panel", "latest_run_as_of",
+    "results_as_of", "rules_context", "status_changes_of",
+]
+
+
+# ---------------------------------------------------------------- the day results hold as of
+#
+# A full recompute records its day once (a finished RecomputeRun) and writes a project only
+# when its result changed, so a project's `computed_as_of` is the day its stored result was
+# last written, and the result still holds as of the latest run. The day the stored results
+# hold as of is the later of the two.
+
+
+def _latest_run():
+    return RecomputeRun.objects.filter(finished_at__isnull=False).order_by("-started_at", "-id")
+
+
+def latest_run_as_of() -> date | None:
+    """The day of the latest finished full recompute, if any."""
+    return _latest_run().values_list("as_of", flat=True).first()
+
+
+def as_of_aggregates() -> dict:
+    """Aggregates to pass to a projects queryset's `aggregate()` beside its own (no extra
+    query); `results_as_of` reads the day from the answer."""
+    return {
+        "as_of": Max("computed_as_of"),
+        "run_as_of": Max(Subquery(_latest_run().values("as_of")[:1])),
+    }
+
+
+def results_as_of(aggregated: dict) -> date | None:
+    """The day the stored results of the aggregated projects hold as of (None when none was
+    ever computed); removes the two `as_of_aggregates` keys from `aggregated`."""
+    written, run = aggregated.pop("as_of"), aggregated.pop("run_as_of")
+    if written is None:
+        return None
+    return max(written, run) if run is not None else written
 
 
 # ---------------------------------------------------------------- for the project page

@@ -73,7 +73,7 @@ def recompute_chunk(*, run_id: int, index: int, project_ids: list[int], today: d
         return None
     try:
         with transaction.atomic():
-            summary = recompute_projects(project_ids, today=today)
+            summary = recompute_projects(project_ids, today=today, in_run=True)
             RecomputeChunk.objects.create(
                 run_id=run_id, index=index, examined=summary.examined, updated=summary.updated,
                 status_changes=summary.status_changes, done_at=timezone.now(),

@@ -15,7 +15,7 @@ from decimal import Decimal
 from io import BytesIO
 from typing import IO
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from qiantang import colours as palette
 from qiantang.people import display_name
 from qiantang_warnings.reasons import render_reason
-from qiantang_warnings.selectors import rules_context
+from qiantang_warnings.selectors import as_of_aggregates, latest_run_as_of, results_as_of, rules_context
 
 from ..coordination.selectors import open_items_text
 from ..models import Milestone, MilestoneType, Project
@@ -98,15 +98,19 @@ def _person(user) -> str:
 
 
 class _MilestoneColours:
-    """Each milestone's own colour, by the rules, as of each project's computed date."""
+    """Each milestone's own colour, by the rules, as of the day each project's stored result
+    holds as of: the later of its computed date and the latest full recompute (which writes
+    a project only when its result changed)."""
 
     def __init__(self, as_of: date | None):
         self.context = rules_context(as_of)
+        self.run_as_of = latest_run_as_of()
 
     def of(self, project: Project, milestones: list[Milestone]) -> dict[str, str]:
         if project.computed_as_of is None:  # never recomputed: nothing stored to show
             return {}
-        results = self.context.evaluate_stored(milestones, today=project.computed_as_of)
+        holds_as_of = max(project.computed_as_of, self.run_as_of or project.computed_as_of)
+        results = self.context.evaluate_stored(milestones, today=holds_as_of)
         return {code: result.colour for code, result in results.items() if result.colour}
 
 
@@ -134,7 +138,7 @@ def sheet_rows(projects: QuerySet, *, as_of: date | None = None) -> tuple[list[l
         .order_by("code")
     )
     if as_of is None:
-        as_of = projects.aggregate(as_of=Max("computed_as_of"))["as_of"]
+        as_of = results_as_of(projects.aggregate(**as_of_aggregates()))
     colours = _MilestoneColours(as_of)
     # 存在问题 lists the project's coordination items still waiting, where it has any.
     items_text = open_items_text(projects.values_list("id", flat=True))
@@ -275,7 +279,7 @@ def export_filename(as_of: date | None) -> str:
 def workbook_download(projects: QuerySet) -> tuple[bytes, str]:
     """The export page's file: the workbook's bytes and its name (dated by the latest
     recompute among `projects`)."""
-    as_of = projects.aggregate(as_of=Max("computed_as_of"))["as_of"]
+    as_of = results_as_of(projects.aggregate(**as_of_aggregates()))
     stream = BytesIO()
     build_workbook(projects, as_of=as_of).save(stream)
     return stream.getvalue(), export_filename(as_of)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Department, Milestone, MilestoneReplan, Project
-from qiantang_warnings.models import CalendarDay, Escalation, StatusChange, WarningPolicy
+from qiantang_warnings.models import CalendarDay, Escalation, RecomputeRun, StatusChange, WarningPolicy
 from qiantang_warnings.recompute import recompute_all
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -487,7 +487,7 @@ def test_adding_a_calendar_day_recomputes_all_projects(office, world, make_proje
     soon = make_project("QT-SOON", milestones={"signing": {"planned_date": TODAY + 5 * D}})
     recompute_all(today=TODAY)
     assert colour(soon) == "yellow"
-    Project.objects.update(computed_as_of=TODAY - D)  # to see that every project is recomputed
+    RecomputeRun.objects.all().delete()  # to see that the whole board is recomputed
 
     response = office.post(
         url(CalendarDay, "add"),
@@ -496,7 +496,7 @@ def test_adding_a_calendar_day_recomputes_all_projects(office, world, make_proje
 
     assert response.status_code == 302, form_errors(response)
     assert colour(soon) == "green"  # Saturday is worked: 4 working days
-    assert set(Project.objects.values_list("computed_as_of", flat=True)) == {TODAY}
+    assert list(RecomputeRun.objects.values_list("as_of", "examined")) == [(TODAY, Project.objects.count())]
 
 
 def test_deleting_a_calendar_day_recomputes_all_projects(office, world, make_project, frozen):

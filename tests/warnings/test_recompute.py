@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects.models import Milestone, MilestoneType, Project
 from qiantang_warnings import recompute
-from qiantang_warnings.models import CalendarDay, Escalation, StatusChange, WarningPolicy
+from qiantang_warnings.models import CalendarDay, Escalation, RecomputeRun, StatusChange, WarningPolicy
 from qiantang_warnings.recompute import recompute_all, recompute_projects
 from tests.concurrency import run_in_thread, waiting_for_a_lock
 
@@ -95,7 +95,12 @@ def test_reasons_are_ordered_red_first_then_most_overdue(make_project, today):
     assert project.reason_texts == ["土地出让逾期9天", "土地挂牌逾期2天", "项目签约将于3天后到期"]
 
 
-def test_a_rerun_as_of_the_same_day_writes_nothing(make_project, today):
+def run_record_only(statements):
+    """The writes, besides the one row that records the run (RecomputeRun)."""
+    return [sql for sql in statements if not sql.startswith('INSERT INTO "warnings_recomputerun"')]
+
+
+def test_a_rerun_as_of_the_same_day_writes_nothing_but_its_run_record(make_project, today):
     for n in range(6):
         make_project(f"QT-{n}", milestones={"signing": {"planned_date": today + (n * 7 - 14) * D}})
     Escalation.objects.create(
@@ -108,10 +113,44 @@ def test_a_rerun_as_of_the_same_day_writes_nothing(make_project, today):
     with CaptureQueriesContext(connection) as captured:
         again = recompute_all(today=today, now=at(today, 15))
 
-    assert writes(captured) == []
+    assert len(writes(captured)) == 1 and run_record_only(writes(captured)) == []
+    assert RecomputeRun.objects.filter(as_of=today, finished_at__isnull=False).count() == 2
     assert (again.examined, again.updated, again.status_changes) == (6, 0, 0)
     assert list(Project.objects.order_by("id").values()) == stored
     assert StatusChange.objects.count() == 6
+
+
+def test_the_next_day_writes_only_the_projects_whose_result_changed_and_records_the_day_once(
+    make_project, today
+):
+    """The 00:05 run: a project far from any due date keeps its result, so its row is not
+    rewritten only because the day moved; the day is the run's, read by results_as_of."""
+    from qiantang_warnings.selectors import as_of_aggregates, results_as_of
+
+    resting = make_project("QT-FAR", milestones={"signing": {"planned_date": today + 200 * D}})
+    counting = make_project("QT-NEAR", milestones={"signing": {"planned_date": today + 5 * D}})
+    recompute_all(today=today, now=at(today))
+    resting_row = Project.objects.values().get(pk=resting.pk)
+
+    with CaptureQueriesContext(connection) as captured:
+        summary = recompute_all(today=today + D, now=at(today + D))
+
+    assert (summary.examined, summary.updated) == (2, 1)
+    assert Project.objects.values().get(pk=resting.pk) == resting_row, "untouched"
+    assert Project.objects.get(pk=counting.pk).computed_as_of == today + D  # due in 4 days now
+    assert len([sql for sql in writes(captured) if sql.startswith("UPDATE")]) == 1
+    assert results_as_of(Project.objects.aggregate(**as_of_aggregates())) == today + D
+    assert results_as_of(Project.objects.filter(pk=resting.pk).aggregate(**as_of_aggregates())) == today + D
+
+
+def test_an_edits_recompute_stamps_its_project_even_when_the_result_is_unchanged(make_project, today):
+    """Outside a run (an edit), the examined project carries the day its result holds as of."""
+    project = make_project(milestones={"signing": {"planned_date": today + 200 * D}})
+    recompute_all(today=today, now=at(today))
+    summary = recompute_projects([project.pk], today=today + 3 * D, now=at(today + 3 * D))
+    project.refresh_from_db()
+    assert summary.updated == 1 and project.computed_as_of == today + 3 * D
+    assert RecomputeRun.objects.count() == 1, "only full recomputes are runs"
 
 
 # --- Status changes ---------------------------------------------------------
@@ -287,7 +326,8 @@ def test_only_projects_whose_result_changed_are_written(make_project, today, mon
 
     assert written == [projects[2].id]
     assert (summary.updated, summary.status_changes) == (1, 1)
-    assert [sql.split()[0].upper() for sql in writes(captured)] == ["UPDATE", "INSERT"]
+    # The project, its status change, the run's record.
+    assert [sql.split()[0].upper() for sql in writes(captured)] == ["UPDATE", "INSERT", "INSERT"]
 
 
 # --- Queries do not grow with the number of projects ------------------------
@@ -323,7 +363,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_projects(make_pr
     small = _queries_for(5, make_project, today)
     large = _queries_for(50, make_project, today)
     assert small == large
-    assert max(large) <= 12, large
+    assert max(large) <= 13, large
 
 
 def test_queries_stay_flat_when_counting_working_days(make_project, today):

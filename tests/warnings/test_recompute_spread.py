@@ -60,7 +60,7 @@ def test_the_spread_run_gives_the_single_process_result(district, today, eager):
     answer = tasks.recompute_all_warnings()
     assert answer["chunks"] == 6  # 40 projects in chunks of 7
     assert (results(), changes()) == expected
-    run = RecomputeRun.objects.get()
+    run = RecomputeRun.objects.get(chunks=6)  # besides the single-process run
     assert run.finished_at is not None
     assert (run.chunks, run.examined, run.updated, run.status_changes) == (6, 40, 40, len(expected[1]))
 
@@ -112,8 +112,10 @@ def test_beat_firing_twice_starts_one_run_and_a_finished_or_abandoned_one_lets_t
     assert abandoned_then_new is not None and abandoned_then_new.pk != first.pk
 
 
-def test_a_district_is_recomputed_at_once_without_a_run(make_project, today, settings):
+def test_a_district_is_recomputed_at_once_in_one_chunk(make_project, today, settings):
     settings.RECOMPUTE_SPREAD_ABOVE = 5000
     make_project("QT-0001", milestones={"approval": {"planned_date": today - timedelta(days=3)}})
     answer = tasks.recompute_all_warnings()
-    assert answer["examined"] == 1 and not RecomputeRun.objects.exists()
+    assert answer["examined"] == 1 and not RecomputeChunk.objects.exists()
+    (run,) = RecomputeRun.objects.all()
+    assert (run.as_of, run.chunks, run.examined, run.finished_at is not None) == (today, 1, 1, True)

@@ -16,7 +16,6 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
-    Max,
     Q,
     QuerySet,
     Sum,
@@ -27,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from projects.models import GREEN_AFTER_REPLAN, CoordinationItem, Project
+from qiantang_warnings.selectors import as_of_aggregates
 from qiantang import colours
 from qiantang.people import person_name
 
@@ -79,6 +79,7 @@ class Headline:
 
 
 def headline_counts(base: QuerySet) -> dict:
+    """Counts and investment per colour, and the aggregates `results_as_of` reads."""
     aggregates = {}
     for colour in COLOURS:
         in_colour = ACTIVE & Q(colour=colour)
@@ -90,7 +91,7 @@ def headline_counts(base: QuerySet) -> dict:
         needs_plan=Count("id", filter=ACTIVE & Q(needs_plan=True)),
         green_after_replan=Count("id", filter=GREEN_AFTER_REPLAN),
         inactive=Count("id", filter=~ACTIVE),
-        as_of=Max("computed_as_of"),
+        **as_of_aggregates(),
     )
 
 

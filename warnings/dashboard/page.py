@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 
 from projects.models import Colour
 from qiantang import colours
+from qiantang_warnings.selectors import results_as_of
 
 from .charts import trend_svg
 from .figures import (
@@ -73,7 +74,7 @@ def dashboard(cleaned: dict, *, today: date) -> Dashboard:
         active=counts["active"],
         needs_plan=counts["needs_plan"],
         inactive=counts["inactive"],
-        as_of=counts["as_of"],
+        as_of=results_as_of(counts),
         green_after_replan=counts["green_after_replan"],
     )
     return Dashboard(

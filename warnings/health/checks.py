@@ -6,10 +6,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Max
 
 from projects.models import Project
 from qiantang.celery import app
+
+from ..selectors import as_of_aggregates, results_as_of
 
 # The beat runs the recompute every 15 minutes and at 00:05: a board computed before
 # yesterday means beat or the worker stopped.
@@ -73,9 +74,9 @@ def broker_check() -> Check:
 
 
 def recompute_check(*, today: date) -> Check:
-    """The newest 预警计算日期 among active projects, and how many days old it is."""
+    """The day the active projects' stored results hold as of (预警计算日期), and how many days old it is."""
     try:
-        latest = Project.objects.filter(state=Project.State.ACTIVE).aggregate(latest=Max("computed_as_of"))["latest"]
+        latest = results_as_of(Project.objects.filter(state=Project.State.ACTIVE).aggregate(**as_of_aggregates()))
     except Exception as error:
         return Check(ok=False, detail={"error": type(error).__name__})
     if latest is None:  # no active project, or none computed yet
