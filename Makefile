@@ -28,11 +28,16 @@ PYTEST_ARGS ?=
 JUNIT_DIR ?=
 junit = $(if $(JUNIT_DIR),--junitxml=$(JUNIT_DIR)/$(1).xml)
 
-.PHONY: help env run test lock messages clean
+# `make bench`: the sizes it builds (PostgreSQL and Redis on loopback, as for make test).
+BENCH_SIZES ?= 260 10000 100000
+BENCH_ARGS ?=
+
+.PHONY: help env run test bench lock messages clean
 
 help:
 	@echo "make run    install if needed, migrate, seed demo data, start web + worker + beat"
 	@echo "make test   install if needed, run the whole test suite (PostgreSQL + Redis on loopback)"
+	@echo "make bench  build 260, 10,000 and 100,000 projects and print every figure (bench/README.md)"
 	@echo "make env    create .venv, install the locked dependencies, write .env if missing"
 	@echo "make lock   re-resolve requirements*.lock from the ranges in pyproject.toml"
 	@echo "make messages  update locale/en (makemessages) and compile the catalogues"
@@ -109,6 +114,11 @@ test: $(ENV_STAMP) $(LOCAL_ENV)
 	if [ $$main != 0 ] || [ $$browser != 0 ]; then \
 	    echo "make test: FAILED (pytest exit status: main suite $$main, browser tests $$browser)"; exit 1; \
 	fi
+
+# One table: recompute (in-process, 1 and 2 workers) against the SQL floor, dashboard pages
+# against static files, a locust load run. See bench/README.md; about 15 minutes at 100,000.
+bench: $(ENV_STAMP)
+	$(PY) bench/run.py --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 
 lock: $(VENV)/.uv-$(UV_VERSION)
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 -q -o requirements-dev.lock

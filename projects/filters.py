@@ -4,6 +4,7 @@ and the workbook export, so a link or an export reproduces the same view.
 Query parameters: sector, department (lead department id), cadre (responsible
 cadre id), level, state, colour, q (free text over code and name).
 """
+import functools
 from urllib.parse import urlencode
 
 from django import forms
@@ -16,6 +17,13 @@ from qiantang.people import display_name
 from .models import Colour, Department, Project
 
 FILTER_PARAMS = ("sector", "department", "cadre", "level", "state", "colour", "q")
+
+
+def _sector_choices() -> list[tuple[str, str]]:
+    sectors = (
+        Project.objects.exclude(sector="").order_by("sector").values_list("sector", flat=True).distinct()
+    )
+    return [("", _("全部"))] + [(s, s) for s in sectors]
 
 
 class ProjectFilterForm(forms.Form):
@@ -44,11 +52,9 @@ class ProjectFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        sectors = (
-            Project.objects.exclude(sector="").order_by("sector")
-            .values_list("sector", flat=True).distinct()
-        )
-        self.fields["sector"].choices = [("", _("全部"))] + [(s, s) for s in sectors]
+        # Read when the choices are shown or a sector is checked, not when the form is made:
+        # the dashboard's cached pages and polls never ask for them.
+        self.fields["sector"].choices = functools.cache(_sector_choices)  # once per form
         self.fields["cadre"].label_from_instance = display_name
 
     def filter(self, queryset: QuerySet) -> QuerySet:

@@ -265,8 +265,10 @@ if _RUNNING_TESTS:
 elif CACHE_URL == "dummy://":  # no cache at all (the dashboard bench's "miss" runs)
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
-                          "KEY_PREFIX": "qiantang"}}
+    # django-redis; a Redis that is down makes a cache miss (the page reads the database),
+    # never an error page.
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": "qiantang", "OPTIONS": {"IGNORE_EXCEPTIONS": True}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 2000}}}

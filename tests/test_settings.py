@@ -245,3 +245,44 @@ def test_check_deploy_is_clean_with_the_documented_https_settings(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+CACHE_PROBE = """
+import django, json, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiantang.settings")
+django.setup()
+from django.conf import settings
+from django.core.cache import cache
+cache.set("probe", "stored", 30)
+print(json.dumps({"backend": settings.CACHES["default"]["BACKEND"], "read": cache.get("probe")}))
+"""
+
+
+def _cache_probe(tmp_path, **env_vars):
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8",
+           "QIANTANG_VAR_DIR": str(tmp_path / "var"), "QIANTANG_ENV_FILE": "", "DEBUG": "1", **env_vars}
+    result = subprocess.run([sys.executable, "-c", CACHE_PROBE], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.services
+def test_a_redis_cache_url_caches_in_redis_through_django_redis(tmp_path):
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    assert _cache_probe(tmp_path, CACHE_URL=redis_url) == {
+        "backend": "django_redis.cache.RedisCache", "read": "stored",
+    }
+
+
+def test_a_redis_that_is_down_is_a_cache_miss_not_an_error(tmp_path):
+    # Nothing listens on port 1: the page would read the database instead.
+    assert _cache_probe(tmp_path, CACHE_URL="redis://127.0.0.1:1/0") == {
+        "backend": "django_redis.cache.RedisCache", "read": None,
+    }
+
+
+def test_without_a_cache_url_make_run_caches_in_files_under_var(tmp_path):
+    assert _cache_probe(tmp_path) == {
+        "backend": "django.core.cache.backends.filebased.FileBasedCache", "read": "stored",
+    }

@@ -7,8 +7,14 @@ visible, sending the fingerprint of what it shows: while nothing changed, the
 answer is the status line alone ("更新于 …"); after a recompute or a staff edit,
 it is the whole live part, swapped in place of the old one.
 """
+import hashlib
+
 from django.conf import settings
+from django.core.cache import cache
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
@@ -57,12 +63,12 @@ def dashboard(request):
     values = filter_values(cleaned)
     query = query_string(values)
     context = {**status, "form": form, "query": query, "stamp": fingerprint(values, today=today)}
-
-    data, trend_chart = cached_dashboard(cleaned, today=today, stamp=context["stamp"])
-    context.update(data=data, filter_summary=_filter_summary(form, cleaned), trend_chart=trend_chart)
+    context["live_body"] = live_body(request, form, cleaned, context, today=today)
     template = "warnings/dashboard/dashboard.html"
     if htmx and not htmx.history_restore_request:
         template += "#live"
+    else:
+        context["filters_html"] = filters_html(request, form, context["stamp"])
     response = render(request, template, context)
     if polled:
         # Something changed: the whole live part replaces the old one, not the status line.
@@ -73,6 +79,40 @@ def dashboard(request):
         # reproduces the view and back/forward step through the filters.
         push_url(response, f"{request.path}?{query}" if query else request.path)
     return _vary(response)
+
+
+def _rendered_once(key: str, render_part) -> SafeString:
+    """A rendered part of the page, from the cache while its key holds (the stamp: data
+    version, day and filters; and the language), else rendered now and kept."""
+    key = f"{key}:{get_language()}"
+    html = cache.get(key)
+    if html is None:
+        html = render_part()
+        cache.set(key, html, settings.DASHBOARD_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308  (our own template's output)
+
+
+def live_body(request, form, cleaned: dict, context: dict, *, today) -> SafeString:
+    """Everything of the live part below its status line: the figures, chart and lists. The
+    same for every leader who asks with the same stamp, so a repeat view costs a cache read."""
+
+    def render_part():
+        data, trend_chart = cached_dashboard(cleaned, today=today, stamp=context["stamp"])
+        part = {**context, "data": data, "trend_chart": trend_chart,
+                "filter_summary": _filter_summary(form, cleaned)}
+        return render_to_string("warnings/dashboard/dashboard.html#live-body", part, request=request)
+
+    return _rendered_once(f"dashboard-live:{context['stamp']}", render_part)
+
+
+def filters_html(request, form, stamp: str) -> SafeString:
+    """The filter form as asked (its choices read from the data: sectors, departments,
+    cadres), once per data version and exact query string."""
+    asked = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
+    return _rendered_once(
+        f"dashboard-filters:{stamp}:{asked}",
+        lambda: render_to_string("warnings/dashboard/dashboard.html#filters", {"form": form}, request=request),
+    )
 
 
 def _vary(response):
