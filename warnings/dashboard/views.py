@@ -8,6 +8,7 @@ answer is the status line alone ("更新于 …"); after a recompute or a staff 
 it is the whole live part, swapped in place of the old one.
 """
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -81,14 +82,30 @@ def dashboard(request):
     return _vary(response)
 
 
+# While one process renders a part, the others asking for the same part wait for it this
+# long rather than render it again: after a save every open dashboard polls within seconds,
+# and one rendering serves them all. Past it (the renderer died or is very slow) they render.
+RENDER_WAIT_SECONDS = 5.0
+
+
 def _rendered_once(key: str, render_part) -> SafeString:
     """A rendered part of the page, from the cache while its key holds (the stamp: data
-    version, day and filters; and the language), else rendered now and kept."""
+    version, day and filters; and the language), else rendered now, once, and kept."""
     key = f"{key}:{get_language()}"
     html = cache.get(key)
     if html is None:
-        html = render_part()
-        cache.set(key, html, settings.DASHBOARD_CACHE_SECONDS)
+        rendering = f"{key}:rendering"
+        if not cache.add(rendering, 1, timeout=int(RENDER_WAIT_SECONDS * 2)):
+            deadline = time.monotonic() + RENDER_WAIT_SECONDS
+            while html is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+                html = cache.get(key)
+        if html is None:
+            try:
+                html = render_part()
+                cache.set(key, html, settings.DASHBOARD_CACHE_SECONDS)
+            finally:
+                cache.delete(rendering)
     return mark_safe(html)  # noqa: S308  (our own template's output)
 
 

@@ -463,3 +463,36 @@ def test_a_cached_part_is_never_stale_after_a_write(client, role_users, board, t
         live = client.get(URL).content.decode().split('id="live"')[1]  # not the filter form's choices
         row = live.split(f'<tr data-key="{department.pk}">')[1].split("</tr>")[0]
         assert "区经济和信息化局" in row
+
+
+def test_a_part_being_rendered_elsewhere_is_waited_for_not_rendered_again():
+    """After a save every open dashboard polls within seconds: one process renders the new
+    part, the others wait for it instead of each reading every project again."""
+    import threading
+
+    from django.core.cache import cache
+    from django.utils import translation
+
+    from qiantang_warnings.dashboard.views import _rendered_once
+
+    with translation.override("zh-hans"):
+        cache.add("part-a:zh-hans:rendering", 1)  # someone else is rendering
+        threading.Timer(0.1, lambda: cache.set("part-a:zh-hans", "<p>theirs</p>")).start()
+        renders = []
+        assert _rendered_once("part-a", lambda: renders.append(1) or "<p>mine</p>") == "<p>theirs</p>"
+        assert renders == []
+        assert _rendered_once("part-b", lambda: "<p>first</p>") == "<p>first</p>"
+        assert cache.get("part-b:zh-hans:rendering") is None, "the mark goes with the rendering"
+
+
+def test_a_renderer_that_never_finishes_is_waited_for_only_so_long(monkeypatch):
+    from django.core.cache import cache
+    from django.utils import translation
+
+    from qiantang_warnings.dashboard import views
+
+    monkeypatch.setattr(views, "RENDER_WAIT_SECONDS", 0.2)
+    with translation.override("zh-hans"):
+        cache.add("part-c:zh-hans:rendering", 1)  # a renderer that died
+        assert views._rendered_once("part-c", lambda: "<p>mine</p>") == "<p>mine</p>"
+        assert cache.get("part-c:zh-hans") == "<p>mine</p>"
