@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 # validator by this module's path.
 from qiantang.colours import Colour
 from qiantang.dates import EARLIEST_DATE, LATEST_DATE, validate_date_in_range  # noqa: F401
-from qiantang_warnings.reasons import render_reason
+from qiantang_warnings.reasons import render_reason, urgency_key
 
 from .codes import normalize_project_code, validate_project_code
 
@@ -125,6 +125,9 @@ class Project(models.Model):
         _("基准预警等级"), max_length=6, choices=Colour.choices, blank=True
     )
     replan_count = models.PositiveIntegerField(_("已批准调整计划次数"), default=0)
+    # The order of the dashboard's lists, from the reasons (qiantang_warnings.reasons.urgency_key):
+    # most overdue first. Written by the recompute with the reasons.
+    urgency = models.IntegerField(_("紧急程度排序"), default=2_000_000, editable=False)
 
     # The office's policy: editors may change a planned date without its approval.
     direct_replan_allowed = models.BooleanField(
@@ -141,7 +144,7 @@ class Project(models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             "colour", "reasons", "needs_plan", "computed_as_of", "colour_changed_at",
-            "baseline_colour", "replan_count", "created_at", "updated_at",
+            "baseline_colour", "replan_count", "urgency", "created_at", "updated_at",
         ]
     )
 
@@ -149,6 +152,8 @@ class Project(models.Model):
         verbose_name = _("重点项目")
         verbose_name_plural = _("重点项目")
         ordering = ["code"]
+        # The dashboard's list of one colour, most urgent first, read from here.
+        indexes = [models.Index(fields=["colour", "urgency", "code"], name="project_colour_urgency")]
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -170,6 +175,10 @@ class Project(models.Model):
                 validate_project_code(self.code)
             except ValidationError as error:
                 raise ValidationError({"code": error.error_list}) from None
+        # The lists' order follows the reasons (bulk writers set it: the recompute does).
+        self.urgency = urgency_key(self.reasons)
+        if update_fields is not None and "reasons" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "urgency"}
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:

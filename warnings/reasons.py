@@ -42,3 +42,20 @@ def soonest_due_days(reasons: list[dict]) -> int | None:
     """Days left of the soonest due milestone among the due-soon reasons, or None."""
     left = [r.get("days", 0) for r in reasons or [] if r.get("kind") == rules.DUE_SOON]
     return min(left) if left else None
+
+
+# The most urgent first: overdue (most days first), then due soon (fewest days left first),
+# then the rest (escalated only, or an overdue coordination item). One integer, stored with
+# the project by the recompute (Project.urgency) so that a list of one colour is read in
+# this order from an index, not sorted from every project's reasons.
+URGENCY_GROUP = 1_000_000
+
+
+def urgency_key(reasons: list[dict]) -> int:
+    overdue = most_overdue_days(reasons)
+    if overdue is not None:
+        return -overdue
+    left = soonest_due_days(reasons)
+    if left is not None:
+        return URGENCY_GROUP + left
+    return 2 * URGENCY_GROUP

@@ -29,6 +29,7 @@ from projects.models import CoordinationItem, Milestone, MilestoneReplan, Projec
 from . import rules
 from .chat.push import push_soon
 from .models import Escalation, RecomputeRun, StatusChange
+from .reasons import urgency_key
 from .rules_context import STORED_FIELDS, RulesContext, rules_context
 
 logger = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
                 id=project_id,
                 colour=new_colour,
                 reasons=new_reasons,
+                urgency=urgency_key(new_reasons),
                 needs_plan=result.needs_plan,
                 computed_as_of=today,
                 baseline_colour=new_baseline_colour,
@@ -253,7 +255,7 @@ def _recompute(*, today: date, now: datetime | None, project_ids: list[int] | No
 def _write_results(changed: list[Project]) -> None:
     with_colour_change = [p for p in changed if p.colour_changed_at is not None]
     without = [p for p in changed if p.colour_changed_at is None]
-    fields = ["colour", "reasons", "needs_plan", "computed_as_of", "baseline_colour", "replan_count"]
+    fields = ["colour", "reasons", "urgency", "needs_plan", "computed_as_of", "baseline_colour", "replan_count"]
     if connection.vendor == "postgresql":
         _pg_update(with_colour_change, fields + ["colour_changed_at"])
         _pg_update(without, fields)
@@ -271,6 +273,7 @@ def _pg_update(projects: list[Project], fields: list[str]) -> None:
     casts = {
         "colour": "varchar",
         "reasons": "jsonb",
+        "urgency": "integer",
         "needs_plan": "boolean",
         "computed_as_of": "date",
         "baseline_colour": "varchar",

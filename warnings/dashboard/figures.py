@@ -164,23 +164,16 @@ class Breakdown:
     rows: tuple[BreakdownRow, ...]
 
 
-def _breakdown(base: QuerySet, key, label, *, dimension: str, filters: dict) -> list[BreakdownRow]:
-    colour_counts = {colour: Count("id", filter=Q(colour=colour)) for colour in COLOURS}
-    rows = (
-        base.filter(ACTIVE)
-        .values(key_value=key, label_value=label)
-        .annotate(**colour_counts, needs_plan=Count("id", filter=Q(needs_plan=True)))
-        .order_by()
-    )
+def _rows(dimension: str, totals: dict, filters: dict) -> list[BreakdownRow]:
     result = [
         BreakdownRow(
-            key="" if row["key_value"] is None else str(row["key_value"]),
-            label=row["label_value"] or "",
-            counts={colour: row[colour] for colour in COLOURS},
-            needs_plan=row["needs_plan"],
-            links=_cell_links(filters, dimension, row["key_value"]),
+            key="" if key is None else str(key),
+            label=label or "",
+            counts=counts,
+            needs_plan=needs_plan,
+            links=_cell_links(filters, dimension, key),
         )
-        for row in rows
+        for key, (label, counts, needs_plan) in totals.items()
     ]
     # Worst first: most red, then most yellow; then by name.
     result.sort(key=lambda r: (-r.counts["red"], -r.counts["yellow"], r.key == "", r.label))
@@ -201,22 +194,36 @@ def _cell_links(filters: dict, dimension: str, key) -> dict:
     return links
 
 
+DIMENSIONS = ("sector", "department", "cadre")  # the filter parameters, in the page's order
+
+
 def breakdowns(base: QuerySet, filters: dict) -> list[Breakdown]:
-    """Active projects per sector, lead department and responsible cadre × colour."""
-    dimensions = [
-        ("sector", F("sector"), F("sector")),
-        ("department", F("lead_department_id"), F("lead_department__name")),
-        ("cadre", F("responsible_cadre_id"), person_name("responsible_cadre__")),
-    ]
-    return [
-        Breakdown(
-            dimension,
-            tuple(_breakdown(base, key, label, dimension=dimension, filters=filters)),
+    """Active projects per sector, lead department and responsible cadre × colour.
+
+    One scan of the projects, grouped by all three at once: its rows grow with the
+    combinations that occur (a cadre's projects lie in few sectors and departments), not
+    with the projects; the three tables are summed from them here."""
+    colour_counts = {colour: Count("id", filter=Q(colour=colour)) for colour in COLOURS}
+    combinations = (
+        base.filter(ACTIVE)
+        .values(
+            sector_key=F("sector"),
+            department_key=F("lead_department_id"), department_label=F("lead_department__name"),
+            cadre_key=F("responsible_cadre_id"), cadre_label=person_name("responsible_cadre__"),
         )
-        for dimension, key, label in dimensions
-    ]
-
-
+        .annotate(**colour_counts, needs_plan=Count("id", filter=Q(needs_plan=True)))
+        .order_by()
+    )
+    totals = {dimension: {} for dimension in DIMENSIONS}
+    for row in combinations:
+        labels = {"sector": row["sector_key"], "department": row["department_label"], "cadre": row["cadre_label"]}
+        for dimension in DIMENSIONS:
+            key = row[f"{dimension}_key"]
+            label, counts, needs_plan = totals[dimension].get(key) or (labels[dimension], dict.fromkeys(COLOURS, 0), 0)
+            for colour in COLOURS:
+                counts[colour] += row[colour]
+            totals[dimension][key] = (label, counts, needs_plan + row["needs_plan"])
+    return [Breakdown(dimension, tuple(_rows(dimension, totals[dimension], filters))) for dimension in DIMENSIONS]
 
 
 # ---------------------------------------------------------------- coordination items

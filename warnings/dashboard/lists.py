@@ -6,24 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import (
-    Case,
     Exists,
-    IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
 from django.utils.translation import ngettext
 
 from projects.models import Colour, is_green_after_replan
 from qiantang.people import person_name
 
-from .. import rules
 from ..models import Escalation, StatusChange
 from ..reasons import most_overdue_days, render_reason, soonest_due_days
 from .figures import week_boundary
@@ -101,34 +93,6 @@ class ProjectList:
         return self.total > len(self.projects)
 
 
-def _urgency_order():
-    """Annotations that order one colour's projects as `urgency` does, in SQL.
-
-    Reasons are stored sorted (red before yellow, escalations first within their
-    colour, then most overdue, then due soonest), so the first reason that is not
-    an escalation decides. Looking at the first two covers a project with one
-    escalation, the way the office uses them (two at once would rank by the second).
-    """
-    escalated_first = Q(reasons__0__kind=rules.ESCALATED)
-    days = Case(
-        When(escalated_first, then=Cast(KT("reasons__1__days"), IntegerField())),
-        default=Cast(KT("reasons__0__days"), IntegerField()),
-    )
-    group = Case(
-        When(Q(reasons__0__kind=rules.OVERDUE) | (escalated_first & Q(reasons__1__kind=rules.OVERDUE)), then=Value(0)),
-        When(Q(reasons__0__kind=rules.DUE_SOON) | (escalated_first & Q(reasons__1__kind=rules.DUE_SOON)), then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-    signed = Case(
-        When(urgency_group=0, then=-days),
-        When(urgency_group=1, then=days),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return {"urgency_group": group}, {"urgency_days": signed}
-
-
 def project_lists(
     base: QuerySet, colours: tuple[str, ...], *, today: date, filters: dict, totals: dict
 ) -> list[ProjectList]:
@@ -142,13 +106,10 @@ def project_lists(
         StatusChange.objects.filter(project=OuterRef("pk"), at__gte=week_ago)
         .order_by("at", "id").values("from_colour")[:1]
     )
-    group, signed = _urgency_order()
     lists = []
     for colour in colours:
         projects = (
             base.filter(ACTIVE, colour=colour)
-            .annotate(**group)
-            .annotate(**signed)
             .annotate(
                 cadre_name=person_name("responsible_cadre__"),
                 escalated=Exists(Escalation.objects.filter(project=OuterRef("pk"), until__gte=today)),
@@ -159,7 +120,8 @@ def project_lists(
                 "code", "name", "colour", "reasons", "sector", "lead_department__name",
                 "baseline_colour", "replan_count",
             )
-            .order_by("urgency_group", "urgency_days", "code")[:LIST_LIMIT]
+            # Project.urgency is urgency() within one colour, stored by the recompute.
+            .order_by("urgency", "code")[:LIST_LIMIT]
         )
         listed = tuple(
             ListedProject(
