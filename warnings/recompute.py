@@ -13,6 +13,7 @@ then finds nothing left to change.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
@@ -265,12 +266,15 @@ def _write_results(changed: list[Project]) -> None:
 
 
 def _pg_update(projects: list[Project], fields: list[str]) -> None:
-    """One UPDATE … FROM (VALUES …) per chunk: far cheaper than CASE WHEN on 10k rows."""
+    """One UPDATE … FROM jsonb_to_recordset(%s) per chunk: the chunk's rows travel as one
+    JSON document (made by the json module's C encoder), so neither the statement nor the
+    driver's work grows with the chunk (a VALUES list of 2,000 rows has 16,000 placeholders
+    to split and adapt one by one)."""
     if not projects:
         return
     table = Project._meta.db_table
     columns = [Project._meta.get_field(name) for name in fields]
-    casts = {
+    types = {
         "colour": "varchar",
         "reasons": "jsonb",
         "urgency": "integer",
@@ -281,19 +285,19 @@ def _pg_update(projects: list[Project], fields: list[str]) -> None:
         "colour_changed_at": "timestamptz",
     }
     assignments = ", ".join(f'"{f.column}" = v."{f.column}"' for f in columns)
-    value_columns = ", ".join(["id"] + [f'"{f.column}"' for f in columns])
-    row_template = "(%s::bigint, " + ", ".join(f"%s::{casts[f.name]}" for f in columns) + ")"
+    record = ", ".join(["id bigint"] + [f'"{f.column}" {types[f.name]}' for f in columns])
+    statement = (
+        f'UPDATE "{table}" AS p SET {assignments} '
+        f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE p.id = v.id"
+    )
+
+    def plain(value):
+        return value.isoformat() if isinstance(value, (date, datetime)) else value
+
     with connection.cursor() as cursor:
         for start in range(0, len(projects), CHUNK):
-            chunk = projects[start : start + CHUNK]
-            params: list = []
-            for project in chunk:
-                params.append(project.id)
-                for field in columns:
-                    params.append(field.get_db_prep_save(getattr(project, field.attname), connection))
-            values = ", ".join([row_template] * len(chunk))
-            cursor.execute(
-                f'UPDATE "{table}" AS p SET {assignments} '
-                f"FROM (VALUES {values}) AS v({value_columns}) WHERE p.id = v.id",
-                params,
-            )
+            rows = [
+                {"id": project.id, **{f.column: plain(getattr(project, f.attname)) for f in columns}}
+                for project in projects[start : start + CHUNK]
+            ]
+            cursor.execute(statement, [json.dumps(rows, ensure_ascii=False)])

@@ -511,7 +511,7 @@ def test_one_milestone_type_can_count_working_days_alone(make_project):
 
 
 @pytest.mark.services
-def test_postgresql_writes_in_chunks_of_update_from_values(make_project, today, monkeypatch):
+def test_postgresql_writes_in_chunks_of_one_json_document_each(make_project, today, monkeypatch):
     assert connection.vendor == "postgresql", "this test needs PostgreSQL (DATABASE_URL)"
     monkeypatch.setattr(recompute, "CHUNK", 3)
     note = '限期 "整改" \'O\'Brien\' \\ 反斜杠 %s %(x)s'
@@ -533,7 +533,7 @@ def test_postgresql_writes_in_chunks_of_update_from_values(make_project, today, 
     assert (summary.updated, summary.status_changes) == (9, 0)
     updates = [sql for sql in writes(captured) if sql.startswith("UPDATE")]
     assert len(updates) == 3  # 9 rows, chunks of 3
-    assert all("FROM (VALUES" in sql for sql in updates)
+    assert all("FROM jsonb_to_recordset(" in sql for sql in updates)
     for project in reds:
         project.refresh_from_db()
         assert project.colour == "red"
