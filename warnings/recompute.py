@@ -18,7 +18,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection, transaction
@@ -85,13 +85,14 @@ def _load_milestones(project_ids: list[int] | None, context: RulesContext, wante
         if project_ids is None
         else [Milestone.objects.filter(project_id__in=chunk) for chunk in _chunks(project_ids)]
     )
+    facts_of = context.facts  # plain tuples, not named ones: this loop sees every milestone
     for queryset in querysets:
-        for row in queryset.values_list(*fields, named=True).iterator(chunk_size=CHUNK * 5):
-            if row.project_id not in wanted:
+        rows = queryset.values_list(*fields).iterator(chunk_size=CHUNK * 5)
+        for project_id, type_id, planned, actual, not_applicable, baseline in rows:
+            if project_id not in wanted:
                 continue
-            facts = context.facts_of(row)
-            planned, baseline = row.planned_date, row.baseline_date
-            loaded = by_project[row.project_id]
+            facts = facts_of(type_id, planned, actual, not_applicable)
+            loaded = by_project[project_id]
             loaded.current.append(facts)
             # The baseline colour reads the first planned date (基准日期), kept forever;
             # a plan set before baselines were kept is its own baseline.
@@ -99,7 +100,7 @@ def _load_milestones(project_ids: list[int] | None, context: RulesContext, wante
             if first_plan == planned:
                 loaded.baseline.append(facts)
             else:
-                loaded.baseline.append(replace(facts, planned_date=first_plan))
+                loaded.baseline.append(facts._replace(planned_date=first_plan))
                 loaded.replanned = True
     return by_project
 

@@ -123,17 +123,27 @@ class RulesContext:
     def facts_of(self, milestone: StoredMilestone) -> rules.MilestoneFacts:
         """A stored milestone (a Milestone, or a row with the same four fields) as the rules'
         facts, with its type's name, order, standard days and effective policy."""
-        type_id = milestone.milestone_type_id
-        row = self.types[type_id]
+        return self.facts(
+            milestone.milestone_type_id, milestone.planned_date, milestone.actual_date,
+            milestone.not_applicable,
+        )
+
+    @cached_property
+    def _type_facts(self) -> dict[int, tuple]:
+        return {
+            type_id: (row["code"], row["name"], row["order"], row["standard_days"])
+            for type_id, row in self.types.items()
+        }
+
+    def facts(
+        self, type_id: int, planned_date: date | None, actual_date: date | None, not_applicable: bool
+    ) -> rules.MilestoneFacts:
+        """`facts_of` for the four stored values themselves (STORED_FIELDS, in that order):
+        what the recompute reads for every milestone of the district, as plain tuples."""
+        code, name, order, standard_days = self._type_facts[type_id]
         return rules.MilestoneFacts(
-            code=row["code"],
-            name=row["name"],
-            order=row["order"],
-            standard_days=row["standard_days"],
-            planned_date=milestone.planned_date,
-            actual_date=milestone.actual_date,
-            not_applicable=milestone.not_applicable,
-            policy=self.type_policies[type_id],
+            code, name, order, standard_days, planned_date, actual_date, not_applicable,
+            self.type_policies[type_id],
         )
 
     def evaluate_stored(
