@@ -246,6 +246,9 @@ class RecomputeRun(models.Model):
     examined = models.PositiveIntegerField(_("检查项目数"), default=0)
     updated = models.PositiveIntegerField(_("更新项目数"), default=0)
     status_changes = models.PositiveIntegerField(_("状态变化数"), default=0)
+    # The data version and the rules' code as the run left them (recompute.inputs_stamp): a
+    # full recompute of the same day that finds both unchanged has nothing to do.
+    inputs = models.CharField(_("输入版本"), max_length=80, blank=True, default="")
 
     class Meta:
         verbose_name = _("重算批次")
@@ -640,13 +643,20 @@ class Talk(models.Model):
 
 class DataVersion(models.Model):
     """A counter that moves whenever a project, a coordination item, a department, a status
-    change or an escalation is written: database triggers (migration 0010) bump one of a few
+    change or an escalation is written, and (migration 0011) whatever else the rules read: a
+    milestone, a re-plan, a milestone type, the policy, a calendar day. Database triggers
+    (migration 0010) bump one of a few
     shards in the writing transaction itself, so no code path can forget it and the new value
     is visible exactly when the data is. The dashboard's version is the sum of the shards;
     cached dashboard data and the poll's stamp are keyed by it (dashboard/version.py)."""
 
     shard = models.PositiveSmallIntegerField(primary_key=True)
     value = models.BigIntegerField(default=0)
+
+    @classmethod
+    def current(cls) -> int:
+        """The version now: the sum of the shards (one query)."""
+        return cls.objects.aggregate(total=models.Sum("value"))["total"] or 0
 
     class Meta:
         verbose_name = _("数据版本")

@@ -10,7 +10,9 @@ recompute, `recompute_projects`) and records the chunk in the same transaction, 
 - a chunk delivered twice is done once (the second finds its record and does nothing);
 - the run is finished when every chunk has its record; its figures are the chunks' sums.
 
-Any number of workers share the chunks. Small districts never spread: below
+A run records the inputs it starts from (`inputs_stamp`: the data version and the rules'
+code); a run of the same day that finds them unchanged since the last finished run has no
+chunks to send. Any number of workers share the chunks. Small districts never spread: below
 RECOMPUTE_SPREAD_ABOVE projects the beat's task recomputes in-process, in one transaction.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.utils import timezone
 from projects.models import Project
 
 from .models import RecomputeChunk, RecomputeRun
-from .recompute import RecomputeSummary, recompute_projects
+from .recompute import RecomputeSummary, inputs_stamp, nothing_changed_since_the_last_run, recompute_projects
 
 # A run older than this with chunks missing is abandoned (a chunk lost with its worker on a
 # broker that cannot give it back): the next run starts afresh.
@@ -58,12 +60,16 @@ def recompute_run_start(*, today: date, now: datetime | None = None) -> tuple[Re
         ).exists()
         if under_way:
             return None, []
+        stamp = inputs_stamp()
         ids = list(Project.objects.order_by("id").values_list("id", flat=True))
+        # Nothing written since the last run of the day: a run of no chunks, finished at once.
+        unchanged = nothing_changed_since_the_last_run(today, stamp)
         size = chunk_size()
-        chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
-        run = RecomputeRun.objects.create(as_of=today, started_at=now, chunks=len(chunks))
-        if not chunks:
-            RecomputeRun.objects.filter(pk=run.pk).update(finished_at=now)
+        chunks = [] if unchanged else [ids[start : start + size] for start in range(0, len(ids), size)]
+        run = RecomputeRun.objects.create(
+            as_of=today, started_at=now, chunks=len(chunks), inputs=stamp, examined=len(ids) if unchanged else 0,
+            finished_at=None if chunks else now,
+        )
     return run, chunks
 
 

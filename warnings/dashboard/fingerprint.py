@@ -16,13 +16,11 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from django.db.models import Sum
-
 from ..models import DataVersion
 
 
 def data_version() -> int:
-    return DataVersion.objects.aggregate(total=Sum("value"))["total"] or 0
+    return DataVersion.current()
 
 
 def fingerprint(values: dict[str, str], *, today: date) -> str:
