@@ -465,23 +465,37 @@ def test_a_cached_part_is_never_stale_after_a_write(client, role_users, board, t
         assert "区经济和信息化局" in row
 
 
-def test_a_part_being_rendered_elsewhere_is_waited_for_not_rendered_again():
+class _Clock:
+    """The view's `time` module, made of steps instead of seconds: each sleep moves the
+    monotonic clock by what it slept and then does what the other process would do."""
+
+    def __init__(self, on_sleep=lambda: None):
+        self.now, self.on_sleep = 0.0, on_sleep
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+        self.on_sleep()
+
+
+def test_a_part_being_rendered_elsewhere_is_waited_for_not_rendered_again(monkeypatch):
     """After a save every open dashboard polls within seconds: one process renders the new
     part, the others wait for it instead of each reading every project again."""
-    import threading
-
     from django.core.cache import cache
     from django.utils import translation
 
-    from qiantang_warnings.dashboard.views import _rendered_once
+    from qiantang_warnings.dashboard import views
 
+    # The other process finishes while this one waits.
+    monkeypatch.setattr(views, "time", _Clock(on_sleep=lambda: cache.set("part-a:zh-hans", "<p>theirs</p>")))
     with translation.override("zh-hans"):
         cache.add("part-a:zh-hans:rendering", 1)  # someone else is rendering
-        threading.Timer(0.1, lambda: cache.set("part-a:zh-hans", "<p>theirs</p>")).start()
         renders = []
-        assert _rendered_once("part-a", lambda: renders.append(1) or "<p>mine</p>") == "<p>theirs</p>"
+        assert views._rendered_once("part-a", lambda: renders.append(1) or "<p>mine</p>") == "<p>theirs</p>"
         assert renders == []
-        assert _rendered_once("part-b", lambda: "<p>first</p>") == "<p>first</p>"
+        assert views._rendered_once("part-b", lambda: "<p>first</p>") == "<p>first</p>"
         assert cache.get("part-b:zh-hans:rendering") is None, "the mark goes with the rendering"
 
 
@@ -491,8 +505,10 @@ def test_a_renderer_that_never_finishes_is_waited_for_only_so_long(monkeypatch):
 
     from qiantang_warnings.dashboard import views
 
-    monkeypatch.setattr(views, "RENDER_WAIT_SECONDS", 0.2)
+    clock = _Clock()
+    monkeypatch.setattr(views, "time", clock)
     with translation.override("zh-hans"):
         cache.add("part-c:zh-hans:rendering", 1)  # a renderer that died
         assert views._rendered_once("part-c", lambda: "<p>mine</p>") == "<p>mine</p>"
         assert cache.get("part-c:zh-hans") == "<p>mine</p>"
+    assert views.RENDER_WAIT_SECONDS <= clock.now < views.RENDER_WAIT_SECONDS + 0.1
