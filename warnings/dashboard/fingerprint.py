@@ -1,8 +1,8 @@
 """Has anything the dashboard shows changed? The data version, read in one query.
 
-Database triggers (migration warnings 0010) move the version in the same transaction as
-every write to the projects, their coordination items, the departments, the status changes
-and the escalations — a recompute, a staff save, an import, the admin, even a bulk UPDATE —
+Database triggers (migrations warnings 0010 and 0011) move the version in the same
+transaction as every write to the projects, their coordination items, the departments, the
+status changes, the escalations and the rules' other inputs — a recompute, a staff save, an import, the admin, even a bulk UPDATE —
 so the version is new exactly when the data is. The open dashboard polls with the stamp it
 holds; while nothing changed the server answers with the "updated at" line alone. The same
 stamp keys the cached dashboard data (views.py), so a repeat view costs a cache read.
