@@ -1,15 +1,17 @@
 """Recompute (重算): apply the rules to stored milestones and store the results.
 
-Reads in bulk, writes only projects whose result changed, and records one
-StatusChange per change of colour. A full recompute records its day once, as a finished
-RecomputeRun, and writes a project's `computed_as_of` only with a changed result: a run that
-changes nothing writes nothing but that one row (the next-day run no longer rewrites every
-project because the date moved). A recompute of named projects (after an edit) still stamps
-each with its day, so the stored result of an edited project is known to hold as of then;
-`results_as_of` gives the day the stored results hold as of. Besides the colour it stores the baseline colour (the
-same rules against each milestone's first planned date) and the number of re-plans. Project rows are locked (in id order) for
-the whole transaction, so two recomputes never interleave: the second waits,
-then finds nothing left to change.
+Reads in bulk, writes only projects whose result changed, and records one StatusChange per
+change of colour. Besides the colour it stores the baseline colour (the same rules against
+each milestone's first planned date), the number of re-plans and the lists' order
+(`urgency`). Project rows are locked (in id order) for the whole transaction, so two
+recomputes never interleave: the second waits, then finds nothing left to change.
+
+A full recompute is a RecomputeRun: it records its day once and writes a project's
+`computed_as_of` only with a changed result, so the next-day run rewrites only the projects
+whose result the day moved (`results_as_of` gives the day the stored results hold as of). It
+also records the inputs it began from (`inputs_stamp`); a full recompute of the same day that
+finds them unchanged evaluates nothing. A recompute of named projects (after an edit) stamps
+each with its day, so an edited project's result is known to hold as of then.
 """
 from __future__ import annotations
 
