@@ -255,6 +255,11 @@ class RecomputeRun(models.Model):
         verbose_name_plural = _("重算批次")
         ordering = ["-started_at", "-id"]
 
+    @classmethod
+    def finished_latest_first(cls):
+        """The finished runs, the latest first: the board's results hold as of the first."""
+        return cls.objects.filter(finished_at__isnull=False).order_by("-started_at", "-id")
+
     def __str__(self):
         return f"{self.as_of} ({self.started_at:%Y-%m-%d %H:%M})"
 

@@ -72,11 +72,7 @@ def inputs_stamp() -> str:
 def nothing_changed_since_the_last_run(today: date, stamp: str) -> bool:
     """Whether the latest finished full recompute was of `today` and began from these inputs:
     then a new one would write nothing (the day and every input are the same)."""
-    last = (
-        RecomputeRun.objects.filter(finished_at__isnull=False).order_by("-started_at", "-id")
-        .values_list("as_of", "inputs").first()
-    )
-    return last == (today, stamp)
+    return RecomputeRun.finished_latest_first().values_list("as_of", "inputs").first() == (today, stamp)
 
 
 def recompute_all(*, today: date, now: datetime | None = None) -> RecomputeSummary:

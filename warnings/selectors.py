@@ -27,13 +27,9 @@ __all__ = [
 # hold as of is the later of the two.
 
 
-def _latest_run():
-    return RecomputeRun.objects.filter(finished_at__isnull=False).order_by("-started_at", "-id")
-
-
 def latest_run_as_of() -> date | None:
     """The day of the latest finished full recompute, if any."""
-    return _latest_run().values_list("as_of", flat=True).first()
+    return RecomputeRun.finished_latest_first().values_list("as_of", flat=True).first()
 
 
 def as_of_aggregates() -> dict:
@@ -41,7 +37,7 @@ def as_of_aggregates() -> dict:
     query); `results_as_of` reads the day from the answer."""
     return {
         "as_of": Max("computed_as_of"),
-        "run_as_of": Max(Subquery(_latest_run().values("as_of")[:1])),
+        "run_as_of": Max(Subquery(RecomputeRun.finished_latest_first().values("as_of")[:1])),
     }
 
 

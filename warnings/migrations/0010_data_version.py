@@ -17,21 +17,22 @@ END $$;
 """
 
 
-def create_triggers(apps, schema_editor):
+def create_triggers(apps, schema_editor, tables=WATCHED):
     """BEFORE each writing statement (PostgreSQL), so the shard is locked before any row the
-    statement locks; per row on SQLite (`make run`), which has no statement triggers."""
+    statement locks; per row on SQLite (`make run`), which has no statement triggers.
+    Migration 0011 calls it again for more tables."""
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(POSTGRES_FUNCTION)
-            for table in WATCHED:
+            for table in tables:
                 cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version ON {table}")
                 cursor.execute(
                     f"CREATE TRIGGER qiantang_data_version BEFORE INSERT OR UPDATE OR DELETE ON {table} "
                     "FOR EACH STATEMENT EXECUTE FUNCTION qiantang_bump_data_version()"
                 )
         elif connection.vendor == "sqlite":
-            for table in WATCHED:
+            for table in tables:
                 for event in ("INSERT", "UPDATE", "DELETE"):
                     name = f"qiantang_data_version_{table}_{event.lower()}"
                     cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -42,15 +43,16 @@ def create_triggers(apps, schema_editor):
                     )
 
 
-def drop_triggers(apps, schema_editor):
+def drop_triggers(apps, schema_editor, tables=WATCHED, *, function=True):
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for table in WATCHED:
+            for table in tables:
                 cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version ON {table}")
-            cursor.execute("DROP FUNCTION IF EXISTS qiantang_bump_data_version()")
+            if function:
+                cursor.execute("DROP FUNCTION IF EXISTS qiantang_bump_data_version()")
         elif connection.vendor == "sqlite":
-            for table in WATCHED:
+            for table in tables:
                 for event in ("insert", "update", "delete"):
                     cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version_{table}_{event}")
 

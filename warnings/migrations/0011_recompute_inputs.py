@@ -1,42 +1,24 @@
 """A full recompute records the inputs it saw (RecomputeRun.inputs), and the data version
 moves with every write the rules read: milestones, re-plans, milestone types, the policy and
 the calendar join the tables of migration 0010 (same trigger, same function)."""
+from importlib import import_module
+
 from django.db import migrations, models
 
 RULE_INPUTS = ["projects_milestone", "projects_milestonereplan", "projects_milestonetype",
                "warnings_warningpolicy", "warnings_calendarday"]
 
 
+# The triggers of migration 0010, created by its own functions (its module name starts with a digit).
+_version = import_module("qiantang_warnings.migrations.0010_data_version")
+
+
 def create_triggers(apps, schema_editor):
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        for table in RULE_INPUTS:
-            if connection.vendor == "postgresql":  # the function of migration 0010
-                cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version ON {table}")
-                cursor.execute(
-                    f"CREATE TRIGGER qiantang_data_version BEFORE INSERT OR UPDATE OR DELETE ON {table} "
-                    "FOR EACH STATEMENT EXECUTE FUNCTION qiantang_bump_data_version()"
-                )
-            elif connection.vendor == "sqlite":
-                for event in ("INSERT", "UPDATE", "DELETE"):
-                    name = f"qiantang_data_version_{table}_{event.lower()}"
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-                    cursor.execute(
-                        f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN "
-                        "INSERT INTO warnings_dataversion (shard, value) VALUES (0, 1) "
-                        "ON CONFLICT(shard) DO UPDATE SET value = value + 1; END"
-                    )
+    _version.create_triggers(apps, schema_editor, tables=RULE_INPUTS)
 
 
 def drop_triggers(apps, schema_editor):
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        for table in RULE_INPUTS:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version ON {table}")
-            elif connection.vendor == "sqlite":
-                for event in ("insert", "update", "delete"):
-                    cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version_{table}_{event}")
+    _version.drop_triggers(apps, schema_editor, tables=RULE_INPUTS, function=False)  # 0010's still needs it
 
 
 class Migration(migrations.Migration):
