@@ -91,18 +91,25 @@ def seed(n: int, today: date, rng_seed: int = 2026) -> None:
         cursor.execute("ANALYZE")
 
 
-def leader_cookie() -> str:
+def session_cookie(user) -> dict:
+    """A signed-in session for `user`, as the cookie's name and value."""
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
-    leader = get_user_model().objects.get(username="leader")
     session = SessionStore()
-    session[SESSION_KEY] = str(leader.pk)
+    session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = leader.get_session_auth_hash()
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key}
+
+
+def leader_cookie() -> str:
+    from django.contrib.auth import get_user_model
+
+    cookie = session_cookie(get_user_model().objects.get(username="leader"))
+    return f"{cookie['name']}={cookie['value']}"
 
 
 def responses(cookie: str) -> dict:
@@ -134,7 +141,7 @@ def responses(cookie: str) -> dict:
     return result
 
 
-def start_server(today: date, cache_url: str = "") -> subprocess.Popen:
+def start_server(cache_url: str = "", *, port: int = PORT, workers: int = 1) -> subprocess.Popen:
     env = {
         **os.environ,
         "CACHE_URL": cache_url,
@@ -143,13 +150,13 @@ def start_server(today: date, cache_url: str = "") -> subprocess.Popen:
         "DATABASE_CONN_MAX_AGE": "600",
     }
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "qiantang.wsgi", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", "1", "--log-level", "warning"],
+        [str(ROOT / ".venv/bin/gunicorn"), "qiantang.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     for _ in range(100):
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/accounts/login/")
             connection.getresponse().read()
             return server
@@ -159,8 +166,8 @@ def start_server(today: date, cache_url: str = "") -> subprocess.Popen:
     sys.exit("gunicorn did not start")
 
 
-def timed(connection, path: str, headers: dict, requests: int) -> tuple[float, int]:
-    """Median milliseconds of `requests` GETs after three warm-up requests; response size."""
+def samples(connection, path: str, headers: dict, requests: int) -> tuple[list[float], int]:
+    """Milliseconds of `requests` GETs after three warm-up requests, and the response size."""
     times = []
     size = 0
     for i in range(requests + 3):
@@ -174,29 +181,41 @@ def timed(connection, path: str, headers: dict, requests: int) -> tuple[float, i
         size = len(body)
         if i >= 3:
             times.append(elapsed * 1000)
+    return times, size
+
+
+def timed(connection, path: str, headers: dict, requests: int) -> tuple[float, int]:
+    """Median milliseconds of `requests` GETs after three warm-up requests; response size."""
+    times, size = samples(connection, path, headers, requests)
     return statistics.median(times), size
+
+
+def static_name(label: str) -> str:
+    return label.replace(" ", "-").replace(",", "") + ".html"
+
+
+def write_static_files(measured: dict) -> None:
+    """Static files of exactly the responses' sizes, served by the same server (WhiteNoise)."""
+    for label, (_path, _headers, size, _queries) in measured.items():
+        (STATIC_DIR / static_name(label)).write_bytes(("<!-- bench -->" + "x" * size)[:size].encode())
 
 
 def bench(n: int, today: date, requests: int) -> list[dict]:
     seed(n, today)
     cookie = leader_cookie()
     measured = responses(cookie)
-    # Static files of exactly the responses' sizes, served by the same server (WhiteNoise).
-    for label, (_path, _headers, size, _queries) in measured.items():
-        name = label.replace(" ", "-").replace(",", "") + ".html"
-        (STATIC_DIR / name).write_bytes(("<!-- bench -->" + "x" * size)[:size].encode())
+    write_static_files(measured)
     rows = []
     # Once with no cache (every request reads the data), once with the data-version cache
     # (the repeat view and the poll of a leader who keeps the page open).
     for mode, cache_url in (("no cache", "dummy://"), ("cached", "")):
-        server = start_server(today, cache_url)
+        server = start_server(cache_url)
         try:
             connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
             base_headers = {"Cookie": cookie, "Host": "127.0.0.1"}
             for label, (path, headers, _size, queries) in measured.items():
                 median, size = timed(connection, path, {**base_headers, **headers}, requests)
-                name = label.replace(" ", "-").replace(",", "") + ".html"
-                static, static_size = timed(connection, f"/static/{name}", base_headers, requests)
+                static, static_size = timed(connection, f"/static/{static_name(label)}", base_headers, requests)
                 rows.append({
                     "n": n, "what": f"{label} ({mode})", "ms": median, "bytes": size, "static_ms": static,
                     "static_bytes": static_size, "queries": queries if mode == "cached" else "",

@@ -100,6 +100,17 @@ def generate(n: int, today: date, seed: int = 20261125) -> None:
         cursor.execute("ANALYZE")
 
 
+def clear_results() -> None:
+    """Forget every stored result and status change: the next recompute is a first run."""
+    from projects.models import Project
+    from qiantang_warnings.models import StatusChange
+
+    StatusChange.objects.all().delete()
+    Project.objects.update(
+        colour="", reasons=[], needs_plan=False, computed_as_of=None, baseline_colour="", replan_count=0
+    )
+
+
 def _milestones(project, types, today, rng):
     """Done up to a stage, then the current milestone (its due date sets the colour)."""
     from projects.models import Milestone

@@ -24,7 +24,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qianta
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
 os.environ.setdefault("RECOMPUTE_SPREAD_ABOVE", "0")
 
-from bench.recompute import ensure_database, generate  # noqa: E402
+from bench.recompute import clear_results, ensure_database, generate  # noqa: E402
 
 
 def start_workers(count: int, queue: str, logs: Path) -> list[subprocess.Popen]:
@@ -58,8 +58,7 @@ def main(argv=None):
     from django.core.management import call_command
     from django.utils import timezone
 
-    from projects.models import Project
-    from qiantang_warnings.models import RecomputeRun, StatusChange
+    from qiantang_warnings.models import RecomputeRun
     from qiantang_warnings.tasks import recompute_all_warnings
 
     call_command("migrate", verbosity=0)
@@ -69,8 +68,7 @@ def main(argv=None):
     logs = ROOT / "var" / "bench-workers"
     logs.mkdir(parents=True, exist_ok=True)
     for count in args.workers:
-        StatusChange.objects.all().delete()
-        Project.objects.update(colour="", reasons=[], computed_as_of=None, baseline_colour="")
+        clear_results()
         RecomputeRun.objects.all().delete()
         queue = f"bench-{uuid.uuid4().hex[:8]}"
         workers = start_workers(count, queue, logs)

@@ -56,7 +56,7 @@ os.environ["QIANTANG_ENV_FILE"] = ""  # a checkout's .env (DEBUG=1) must not cha
 
 from bench import dashboard as page_bench  # noqa: E402  (sets DEBUG off, STATIC_ROOT, var/)
 from bench import floor  # noqa: E402
-from bench.recompute import ensure_database, generate  # noqa: E402
+from bench.recompute import clear_results, ensure_database, generate  # noqa: E402
 from bench.recompute_workers import start_workers  # noqa: E402
 
 D = timedelta(days=1)
@@ -80,19 +80,6 @@ def build(n: int, today) -> dict:
     return people
 
 
-def _session_cookie(user) -> dict:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key}
-
-
 def _people() -> dict:
     from django.contrib.auth.models import Group, User
 
@@ -106,7 +93,7 @@ def _people() -> dict:
     for i in range(LEADERS):
         user = User.objects.create_user(f"bench-leader-{i:02}", password=None)
         user.groups.add(leader_group)
-        leaders.append(_session_cookie(user))
+        leaders.append(page_bench.session_cookie(user))
     active = list(Project.objects.filter(state="active").order_by("id").values_list("id", "code"))
     for i in range(CADRES):
         user = User.objects.create_user(f"bench-cadre-{i:02}", password=None)
@@ -114,18 +101,8 @@ def _people() -> dict:
         mine = active[i * PROJECTS_PER_CADRE : (i + 1) * PROJECTS_PER_CADRE]
         Project.objects.filter(id__in=[pk for pk, _code in mine]).update(responsible_cadre=user)
         # The first milestone type of each: its actual date toggles (see locustfile.py).
-        cadres.append({**_session_cookie(user), "milestones": [(code, "approval") for _pk, code in mine]})
+        cadres.append({**page_bench.session_cookie(user), "milestones": [(code, "approval") for _pk, code in mine]})
     return {"leaders": leaders, "cadres": cadres}
-
-
-def clear_results() -> None:
-    from projects.models import Project
-    from qiantang_warnings.models import StatusChange
-
-    StatusChange.objects.all().delete()
-    Project.objects.update(
-        colour="", reasons=[], needs_plan=False, computed_as_of=None, baseline_colour="", replan_count=0
-    )
 
 
 # ---------------------------------------------------------------- recompute and floor
@@ -202,50 +179,32 @@ def recompute_with_workers(count: int, today) -> dict:
 # ---------------------------------------------------------------- pages
 
 
-def _samples(connection, path: str, headers: dict, requests: int) -> tuple[list[float], int]:
-    """Milliseconds of `requests` GETs after three warm-up requests, and the response size."""
-    times, size = [], 0
-    for i in range(requests + 3):
-        began = time.perf_counter()
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        body = response.read()
-        elapsed = (time.perf_counter() - began) * 1000
-        if response.status != 200:
-            sys.exit(f"{path}: HTTP {response.status}")
-        size = len(body)
-        if i >= 3:
-            times.append(elapsed)
-    return times, size
-
-
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def dashboard_rows(cookie: dict, today, requests: int) -> list[dict]:
+def dashboard_rows(cookie: dict, requests: int) -> list[dict]:
     import http.client
 
     import redis
 
     cookie_header = f"{cookie['name']}={cookie['value']}"
     measured = page_bench.responses(cookie_header)
-    for label, (_path, _headers, size, _queries) in measured.items():
-        name = label.replace(" ", "-").replace(",", "") + ".html"
-        (page_bench.STATIC_DIR / name).write_bytes(("<!-- bench -->" + "x" * size)[:size].encode())
+    page_bench.write_static_files(measured)
     rows = []
     for mode, cache_url in (("miss", "dummy://"), ("hit", os.environ["BENCH_CACHE_URL"])):
         if cache_url.startswith("redis"):
             redis.Redis.from_url(cache_url).flushdb()
-        server = page_bench.start_server(today, cache_url)
+        server = page_bench.start_server(cache_url)
         try:
             connection = http.client.HTTPConnection("127.0.0.1", page_bench.PORT, timeout=60)
             base = {"Cookie": cookie_header, "Host": "127.0.0.1"}
             for label, (path, headers, _size, queries) in measured.items():
-                ours, size = _samples(connection, path, {**base, **headers}, requests)
-                name = label.replace(" ", "-").replace(",", "") + ".html"
-                static, static_size = _samples(connection, f"/static/{name}", base, requests)
+                ours, size = page_bench.samples(connection, path, {**base, **headers}, requests)
+                static, static_size = page_bench.samples(
+                    connection, f"/static/{page_bench.static_name(label)}", base, requests
+                )
                 if static_size != size:
                     sys.exit(f"{label}: static file of {static_size} bytes for a response of {size}")
                 rows.append({
@@ -263,8 +222,6 @@ def dashboard_rows(cookie: dict, today, requests: int) -> list[dict]:
 
 
 def load_run(people: dict, *, seconds: int, users: int, workers: int) -> dict:
-    import http.client
-
     import redis
 
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
@@ -272,22 +229,8 @@ def load_run(people: dict, *, seconds: int, users: int, workers: int) -> dict:
     people_file.write_text(json.dumps(people), encoding="utf-8")
     cache_url = os.environ["BENCH_CACHE_URL"]
     redis.Redis.from_url(cache_url).flushdb()
-    env = {**os.environ, "CACHE_URL": cache_url, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1",
-           "DATABASE_CONN_MAX_AGE": "600"}
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "qiantang.wsgi", "--bind", f"127.0.0.1:{LOAD_PORT}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
+    server = page_bench.start_server(cache_url, port=LOAD_PORT, workers=workers)
     try:
-        for _ in range(100):
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", LOAD_PORT, timeout=2)
-                probe.request("GET", "/accounts/login/")
-                probe.getresponse().read()
-                break
-            except OSError:
-                time.sleep(0.1)
         prefix = folder / "load"
         done = subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(ROOT / "bench/locustfile.py"), "--headless",
@@ -343,7 +286,7 @@ def run_size(n: int, args) -> list[tuple]:
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    for row in dashboard_rows(people["leaders"][0], today, args.requests):
+    for row in dashboard_rows(people["leaders"][0], args.requests):
         lines.append((n, row["what"], f"{row['median']:.1f} ms (p95 {row['p95']:.1f}) · {row['bytes']:,} B",
                       f"{row['static']:.1f} ms", f"{row['median'] / row['static']:.1f}×"))
     print("  dashboard done", flush=True)
