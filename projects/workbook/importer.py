@@ -118,7 +118,9 @@ def _refuse_oversized_parts(data: bytes, not_a_workbook: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             sizes = [info.file_size for info in archive.infolist()]
-    except (zipfile.BadZipFile, OSError):
+    # zipfile reads the central directory here: a damaged one may claim a zip version it
+    # cannot read (NotImplementedError) or a name it cannot decode (ValueError).
+    except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError):
         raise WorkbookRefused(not_a_workbook) from None
     if sizes and (max(sizes) > MAX_UNPACKED_PART or sum(sizes) > MAX_UNPACKED_TOTAL):
         raise WorkbookRefused(

@@ -72,6 +72,15 @@ def test_any_bytes_are_refused_or_read(data):
     read(data)
 
 
+def test_a_central_directory_claiming_a_zip_version_python_cannot_read_is_refused():
+    """Found by the property above: byte 6 of a central directory entry is the version
+    needed to extract; zipfile refuses 6.4 with NotImplementedError, not BadZipFile."""
+    data = bytearray(VALID)
+    entry = data.index(b"PK\x01\x02")
+    data[entry + 6] = 64
+    assert read(bytes(data)) is None
+
+
 def test_a_truncated_file_is_refused():
     assert read(VALID[: len(VALID) // 2]) is None
     assert read(io.BytesIO(VALID).read()[:100]) is None
