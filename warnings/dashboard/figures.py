@@ -16,6 +16,7 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    Max,
     Q,
     QuerySet,
     Sum,
@@ -78,23 +79,55 @@ class Headline:
         return {figure.colour: figure for figure in self.figures}
 
 
-def headline_counts(base: QuerySet) -> dict:
-    """Counts and investment per colour, and the aggregates `results_as_of` reads."""
-    aggregates = {}
-    for colour in COLOURS:
-        in_colour = ACTIVE & Q(colour=colour)
-        aggregates[colour] = Count("id", filter=in_colour)
-        aggregates[f"{colour}_investment"] = Sum("total_investment", filter=in_colour)
-    return base.aggregate(
-        **aggregates,
-        active=Count("id", filter=ACTIVE),
-        needs_plan=Count("id", filter=ACTIVE & Q(needs_plan=True)),
-        green_after_replan=Count("id", filter=GREEN_AFTER_REPLAN),
-        inactive=Count("id", filter=~ACTIVE),
-        **as_of_aggregates(),
+def count_projects(base: QuerySet) -> tuple[dict, list[dict]]:
+    """The headline's counts and the breakdowns' rows, from one scan of the projects.
+
+    The projects are grouped by state, sector, lead department and responsible cadre: the
+    groups are the combinations that occur (a cadre's projects lie in few sectors and
+    departments), not the projects. Returns the headline aggregates (counts and investment
+    per colour, active, needs_plan, green_after_replan, inactive, and the two that
+    `results_as_of` reads) and the active groups, which `breakdowns` sums per dimension.
+    Grouping by the projects' own columns lets PostgreSQL hash the groups (its extended
+    statistics on them, migration projects 0010, tell it how few there are)."""
+    in_colour = {colour: Q(colour=colour) for colour in COLOURS}
+    groups = (
+        base.order_by()
+        .values("state", sector_key=F("sector"), department_key=F("lead_department_id"),
+                cadre_key=F("responsible_cadre_id"))
+        .annotate(
+            **{colour: Count("id", filter=q) for colour, q in in_colour.items()},
+            **{f"{colour}_investment": Sum("total_investment", filter=q) for colour, q in in_colour.items()},
+            projects=Count("id"),
+            needs_plan=Count("id", filter=Q(needs_plan=True)),
+            green_after_replan=Count("id", filter=GREEN_AFTER_REPLAN),
+            department_label=Max("lead_department__name"),
+            cadre_label=Max(person_name("responsible_cadre__")),
+            **as_of_aggregates(),
+        )
     )
-
-
+    counts = {
+        **{colour: 0 for colour in COLOURS},
+        **{f"{colour}_investment": None for colour in COLOURS},
+        "active": 0, "needs_plan": 0, "green_after_replan": 0, "inactive": 0,
+        "as_of": None, "run_as_of": None,
+    }
+    active_groups = []
+    for group in groups:
+        for key in ("as_of", "run_as_of"):
+            if group[key] is not None and (counts[key] is None or group[key] > counts[key]):
+                counts[key] = group[key]
+        if group["state"] != Project.State.ACTIVE:
+            counts["inactive"] += group["projects"]
+            continue
+        active_groups.append(group)
+        counts["active"] += group["projects"]
+        for key in ("needs_plan", "green_after_replan", *COLOURS):
+            counts[key] += group[key]
+        for colour in COLOURS:
+            invested = group[f"{colour}_investment"]
+            if invested is not None:
+                counts[f"{colour}_investment"] = (counts[f"{colour}_investment"] or 0) + invested
+    return counts, active_groups
 
 
 @dataclass(frozen=True)
@@ -103,12 +136,14 @@ class TrendPoint:
     counts: dict  # colour -> count
 
 
-def trend_points(base: QuerySet, current: dict, today: date) -> list[TrendPoint]:
+def trend_points(base: QuerySet | None, current: dict, today: date) -> list[TrendPoint]:
     """Counts per colour at the end of each of the last TREND_WEEKS weeks, oldest first.
 
     Walks the StatusChange history backwards from the current counts: a change
     after a week's end is undone for that week. One query, grouped by week,
     from and to colour, so its size does not depend on the number of projects.
+    `base` None means every project: the history is then read without joining the
+    projects (every change belongs to one), which at 100,000 projects halves the query.
     """
     boundaries = [week_boundary(today, k) for k in range(1, TREND_WEEKS)]
     bucket = Case(
@@ -116,7 +151,8 @@ def trend_points(base: QuerySet, current: dict, today: date) -> list[TrendPoint]
         output_field=IntegerField(),
     )
     rows = (
-        StatusChange.objects.filter(project__in=base.values("id"), at__gte=boundaries[-1])
+        (StatusChange.objects if base is None else StatusChange.objects.filter(project__in=base.values("id")))
+        .filter(at__gte=boundaries[-1])
         .annotate(week=bucket)
         .values("week", "from_colour", "to_colour")
         .annotate(n=Count("id"))
@@ -197,25 +233,11 @@ def _cell_links(filters: dict, dimension: str, key) -> dict:
 DIMENSIONS = ("sector", "department", "cadre")  # the filter parameters, in the page's order
 
 
-def breakdowns(base: QuerySet, filters: dict) -> list[Breakdown]:
-    """Active projects per sector, lead department and responsible cadre × colour.
-
-    One scan of the projects, grouped by all three at once: its rows grow with the
-    combinations that occur (a cadre's projects lie in few sectors and departments), not
-    with the projects; the three tables are summed from them here."""
-    colour_counts = {colour: Count("id", filter=Q(colour=colour)) for colour in COLOURS}
-    combinations = (
-        base.filter(ACTIVE)
-        .values(
-            sector_key=F("sector"),
-            department_key=F("lead_department_id"), department_label=F("lead_department__name"),
-            cadre_key=F("responsible_cadre_id"), cadre_label=person_name("responsible_cadre__"),
-        )
-        .annotate(**colour_counts, needs_plan=Count("id", filter=Q(needs_plan=True)))
-        .order_by()
-    )
+def breakdowns(active_groups: list[dict], filters: dict) -> list[Breakdown]:
+    """Active projects per sector, lead department and responsible cadre × colour, summed
+    from the groups `count_projects` read (no query of its own)."""
     totals = {dimension: {} for dimension in DIMENSIONS}
-    for row in combinations:
+    for row in active_groups:
         labels = {"sector": row["sector_key"], "department": row["department_label"], "cadre": row["cadre_label"]}
         for dimension in DIMENSIONS:
             key = row[f"{dimension}_key"]

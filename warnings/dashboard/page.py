@@ -24,7 +24,7 @@ from .figures import (
     TrendPoint,
     breakdowns,
     coordination_by_department,
-    headline_counts,
+    count_projects,
     trend_points,
 )
 from .filters import base_projects, filter_values, query_string
@@ -55,8 +55,9 @@ def dashboard(cleaned: dict, *, today: date) -> Dashboard:
     base = base_projects(cleaned)
     chosen = cleaned.get("colour") or ""
     filters = filter_values(cleaned)
-    counts = headline_counts(base)
-    trend = trend_points(base, counts, today)
+    counts, active_groups = count_projects(base)
+    selected = {name: value for name, value in filters.items() if name != "colour"}
+    trend = trend_points(base if selected else None, counts, today)
     week_ago = trend[-2].counts
     figures = tuple(
         ColourFigure(
@@ -79,7 +80,7 @@ def dashboard(cleaned: dict, *, today: date) -> Dashboard:
     )
     return Dashboard(
         headline=headline,
-        breakdowns=breakdowns(base, filters),
+        breakdowns=breakdowns(active_groups, filters),
         lists=project_lists(
             base, listed_colours(chosen), today=today, filters=filters, totals=counts
         ),

@@ -361,3 +361,21 @@ def test_the_trend_chart_names_each_colour_with_a_shape_and_a_label(history, tod
 @pytest.mark.parametrize("value, ceiling", [(0, 4), (3, 4), (5, 8), (9, 20), (52, 80), (131, 200), (2000, 2000)])
 def test_the_count_axis_ends_on_a_round_number(value, ceiling):
     assert charts._nice_ceiling(value) == ceiling
+
+
+@pytest.mark.django_db
+def test_postgresql_keeps_statistics_on_the_columns_the_dashboard_groups_by():
+    """Without them its planner expects thousands of groups and sorts every project
+    (migration projects 0010); SQLite (`make run`) has no such statistics."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT a.attname FROM pg_statistic_ext s JOIN pg_attribute a"
+                " ON a.attrelid = s.stxrelid AND a.attnum = ANY(s.stxkeys)"
+                " WHERE s.stxname = 'projects_project_dashboard_groups'"
+            )
+            assert {row[0] for row in cursor.fetchall()} == {
+                "state", "sector", "lead_department_id", "responsible_cadre_id"
+            }

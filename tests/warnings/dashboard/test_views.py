@@ -330,12 +330,12 @@ def bulk_portfolio(n, today):
     return cadres
 
 
-# Session, user, three filter choice lists, the data version, headline, trend, the three
-# breakdowns (one scan), coordination items per department, one list per colour (red,
-# yellow) and the navigation's count of pending re-plans (leaders see it).
-FULL_PAGE_QUERIES = 13
+# Session, user, three filter choice lists, the data version, the headline with the three
+# breakdowns (one scan), trend, coordination items per department, one list per colour
+# (red, yellow) and the navigation's count of pending re-plans (leaders see it).
+FULL_PAGE_QUERIES = 12
 # The same without the three choice lists (read only when the form is shown).
-PARTIAL_QUERIES = 10
+PARTIAL_QUERIES = 9
 # Session, user, the data version: whatever the number of projects.
 POLL_QUERIES = 3
 # A repeat of the live part at the same data version: session, user, the data version.
