@@ -101,10 +101,12 @@ def generate(n: int, today: date, seed: int = 20261125) -> None:
 
 
 def clear_results() -> None:
-    """Forget every stored result and status change: the next recompute is a first run."""
+    """Forget every stored result, status change and run: the next recompute is a first run
+    (writing results alone changes no input the next run would look for)."""
     from projects.models import Project
-    from qiantang_warnings.models import StatusChange
+    from qiantang_warnings.models import RecomputeRun, StatusChange
 
+    RecomputeRun.objects.all().delete()
     StatusChange.objects.all().delete()
     Project.objects.update(
         colour="", reasons=[], needs_plan=False, computed_as_of=None, baseline_colour="", replan_count=0

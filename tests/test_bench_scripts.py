@@ -64,7 +64,7 @@ def test_make_bench_prints_every_figure_at_a_tiny_size():
         for wanted in (
             "SQL floor (bench/floor.sql), best of 3",
             "recompute first run, in-process", "recompute unchanged re-run, 1 worker",
-            "recompute next day, 2 workers", "recompute re-run, nothing written since, in-process",
+            "recompute next day, 2 workers", "recompute re-run after an input write that changes nothing, in-process",
             "dashboard full page, cache miss", "dashboard live partial, cache hit",
             "dashboard poll, no change, cache hit",
         ):

@@ -644,16 +644,14 @@ class Talk(models.Model):
             raise ValidationError({"follow_up_on": _("跟进日期不能早于约谈日期")})
 
 
-# ---------------------------------------------------------------- the data version (dashboard cache)
+# ---------------------------------------------------------------- versions moved by triggers
 
-class DataVersion(models.Model):
-    """A counter that moves whenever a project, a coordination item, a department, a status
-    change or an escalation is written, and (migration 0011) whatever else the rules read: a
-    milestone, a re-plan, a milestone type, the policy, a calendar day. Database triggers
-    (migration 0010) bump one of a few
-    shards in the writing transaction itself, so no code path can forget it and the new value
-    is visible exactly when the data is. The dashboard's version is the sum of the shards;
-    cached dashboard data and the poll's stamp are keyed by it (dashboard/version.py)."""
+
+class ShardedCounter(models.Model):
+    """A counter kept in a few rows (shards) that database triggers bump in the writing
+    transaction itself, so no code path can forget it and the new value is visible exactly
+    when the data is; concurrent writers bump different shards and rarely wait. Its value is
+    the sum of the shards."""
 
     shard = models.PositiveSmallIntegerField(primary_key=True)
     value = models.BigIntegerField(default=0)
@@ -664,8 +662,32 @@ class DataVersion(models.Model):
         return cls.objects.aggregate(total=models.Sum("value"))["total"] or 0
 
     class Meta:
-        verbose_name = _("数据版本")
-        verbose_name_plural = _("数据版本")
+        abstract = True
 
     def __str__(self):
         return f"{self.shard}: {self.value}"
+
+
+class DataVersion(ShardedCounter):
+    """Moves whenever anything the dashboard shows is written: a project, a coordination
+    item, a department, a status change or an escalation (triggers of migration 0010), and
+    whatever else the rules read: a milestone, a re-plan, a milestone type, the policy, a
+    calendar day (migration 0011). Cached dashboard data and the poll's stamp are keyed by
+    it (dashboard/fingerprint.py)."""
+
+    class Meta:
+        verbose_name = _("数据版本")
+        verbose_name_plural = _("数据版本")
+
+
+class InputsVersion(ShardedCounter):
+    """Moves whenever something the rules read is written (migration 0012): a milestone, a
+    re-plan, a milestone type, the policy, a calendar day, a coordination item, a department,
+    an escalation, and a project's own columns — but not the results the recompute writes
+    into a project row (`recompute.RESULT_FIELDS`) nor its status changes. So a recompute's
+    own writes leave it where it was, and a full recompute of the same day that finds it (and
+    the rules' code) unchanged knows every stored result still holds (`inputs_stamp`)."""
+
+    class Meta:
+        verbose_name = _("规则输入版本")
+        verbose_name_plural = _("规则输入版本")

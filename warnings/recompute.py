@@ -10,7 +10,8 @@ A full recompute is a RecomputeRun: it records its day once and writes a project
 `computed_as_of` only with a changed result, so the next-day run rewrites only the projects
 whose result the day moved (`results_as_of` gives the day the stored results hold as of). It
 also records the inputs it began from (`inputs_stamp`); a full recompute of the same day that
-finds them unchanged evaluates nothing. A recompute of named projects (after an edit) stamps
+finds them unchanged evaluates nothing (a recompute's own writes are results, not inputs: the
+run after a first run has nothing to do). A recompute of named projects (after an edit) stamps
 each with its day, so an edited project's result is known to hold as of then.
 """
 from __future__ import annotations
@@ -33,7 +34,7 @@ from projects.models import CoordinationItem, Milestone, MilestoneReplan, Projec
 
 from . import rules
 from .chat.push import push_soon
-from .models import DataVersion, Escalation, RecomputeRun, StatusChange
+from .models import Escalation, InputsVersion, RecomputeRun, StatusChange
 from .reasons import urgency_key
 from .rules_context import STORED_FIELDS, RulesContext, rules_context
 
@@ -62,11 +63,11 @@ RULES_CODE = hashlib.blake2b(
 
 
 def inputs_stamp() -> str:
-    """Everything a full recompute reads, as one stamp: the data version (it moves with every
-    write to the tables the rules read, triggers of migrations 0010 and 0011) and the rules'
-    code. Read before the inputs, so an input written meanwhile makes the stamp older, never
-    newer, than what was read."""
-    return f"{DataVersion.current()}:{RULES_CODE}"
+    """Everything a full recompute reads, as one stamp: the inputs version (it moves with
+    every write to what the rules read, triggers of migration 0012, but not with the results
+    a recompute writes, RESULT_FIELDS) and the rules' code. Read before the inputs, so an
+    input written meanwhile makes the stamp older, never newer, than what was read."""
+    return f"{InputsVersion.current()}:{RULES_CODE}"
 
 
 def nothing_changed_since_the_last_run(today: date, stamp: str) -> bool:
@@ -76,7 +77,7 @@ def nothing_changed_since_the_last_run(today: date, stamp: str) -> bool:
 
 
 def recompute_all(*, today: date, now: datetime | None = None) -> RecomputeSummary:
-    """Every project, in one transaction, recorded as one finished RecomputeRun. When nothing
+    """Every project, in one transaction, recorded as one finished RecomputeRun. When no input
     was written since the last run of the same day, there is nothing to evaluate: the run is
     recorded (the beat's run every 15 minutes on a quiet board costs a few queries)."""
     with transaction.atomic():
@@ -88,7 +89,7 @@ def recompute_all(*, today: date, now: datetime | None = None) -> RecomputeSumma
                 as_of=today, started_at=now, finished_at=now, chunks=0, examined=examined, inputs=stamp,
             )
             logger.info(
-                "recompute as of %s: nothing written since the last run of the day, %d projects unchanged",
+                "recompute as of %s: no input written since the last run of the day, %d projects unchanged",
                 today, examined,
                 extra={"event": "recompute", "as_of": today.isoformat(), "examined": examined,
                        "updated": 0, "status_changes": 0, "scope": "all", "skipped": True},
@@ -301,15 +302,21 @@ def _recompute(
     return summary
 
 
+# The project fields a recompute writes, and nothing else: writing them does not move the
+# inputs version (migration 0012 lists their columns; a test holds the two together).
+RESULT_FIELDS = ("colour", "reasons", "urgency", "needs_plan", "computed_as_of", "baseline_colour",
+                 "replan_count", "colour_changed_at")
+
+
 def _write_results(changed: list[Project]) -> None:
     with_colour_change = [p for p in changed if p.colour_changed_at is not None]
     without = [p for p in changed if p.colour_changed_at is None]
-    fields = ["colour", "reasons", "urgency", "needs_plan", "computed_as_of", "baseline_colour", "replan_count"]
+    fields = [name for name in RESULT_FIELDS if name != "colour_changed_at"]
     if connection.vendor == "postgresql":
-        _pg_update(with_colour_change, fields + ["colour_changed_at"])
+        _pg_update(with_colour_change, list(RESULT_FIELDS))
         _pg_update(without, fields)
         return
-    Project.objects.bulk_update(with_colour_change, fields + ["colour_changed_at"], batch_size=500)
+    Project.objects.bulk_update(with_colour_change, list(RESULT_FIELDS), batch_size=500)
     Project.objects.bulk_update(without, fields, batch_size=500)
 
 

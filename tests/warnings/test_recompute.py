@@ -778,7 +778,7 @@ def _board(make_project, today):
     for n in range(4):
         make_project(f"QT-S{n}", milestones={"signing": {"planned_date": today + (n * 9 - 10) * D}})
     recompute_all(today=today, now=at(today))  # writes every result
-    recompute_all(today=today, now=at(today, 11))  # evaluates again, writes nothing
+    recompute_all(today=today, now=at(today, 11))  # its own writes changed no input: nothing to do
 
 
 def test_a_run_of_the_same_day_with_nothing_written_since_evaluates_nothing(make_project, today):
@@ -792,13 +792,69 @@ def test_a_run_of_the_same_day_with_nothing_written_since_evaluates_nothing(make
     assert (latest.as_of, latest.chunks, latest.examined) == (today, 0, 4)
 
 
-@pytest.mark.parametrize("write", ["milestone", "policy", "calendar", "escalation", "rules code"])
-def test_any_write_the_rules_read_or_new_rules_make_the_next_run_evaluate(make_project, today, write, monkeypatch):
+def test_a_runs_own_writes_leave_nothing_for_the_next_run_of_the_day(make_project, today):
+    for n in range(4):
+        make_project(f"QT-S{n}", milestones={"signing": {"planned_date": today + (n * 9 - 10) * D}})
+    assert recompute_all(today=today, now=at(today)).updated == 4  # every result written
+    with CaptureQueriesContext(connection) as captured:
+        summary = recompute_all(today=today, now=at(today, 11))
+    assert not any("projects_milestone" in q["sql"] for q in captured.captured_queries), "nothing evaluated"
+    assert (summary.examined, summary.updated) == (4, 0)
+    # The edit path's recompute of one project writes results only, too.
+    recompute_projects([Project.objects.get(code="QT-S1").id], today=today)
+    with CaptureQueriesContext(connection) as captured:
+        recompute_all(today=today, now=at(today, 12))
+    assert not any("projects_milestone" in q["sql"] for q in captured.captured_queries), "nothing evaluated"
+
+
+@pytest.mark.django_db
+def test_the_inputs_trigger_watches_every_project_column_but_the_results():
+    """A column added to the project table must be watched (migration 0012's note): the
+    trigger's columns are every concrete column of the model but what a recompute writes."""
+    expected = {f.column for f in Project._meta.concrete_fields} - {
+        Project._meta.get_field(name).column for name in recompute.RESULT_FIELDS
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT event_object_column FROM information_schema.triggered_update_columns"
+                " WHERE trigger_name = 'qiantang_inputs_version' AND event_object_table = 'projects_project'"
+            )
+            watched = {row[0] for row in cursor.fetchall()}
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'qiantang_inputs_version_projects_project_update'")
+            (sql,) = cursor.fetchone()
+            watched = {name.strip().strip('"') for name in sql.split(" UPDATE OF ", 1)[1].split(" ON ", 1)[0].split(",")}
+    assert watched == expected
+
+
+@pytest.mark.parametrize("write", ["milestone", "policy", "calendar", "escalation", "rules code", "project",
+                                   "project bulk update", "coordination item", "department"])
+def test_any_write_the_rules_read_or_new_rules_make_the_next_run_evaluate(
+    make_project, today, write, monkeypatch, role_users
+):
     _board(make_project, today)
     late = Project.objects.get(code="QT-S0")  # signing due 10 days ago: red
     if write == "milestone":  # a bulk UPDATE no signal sees
         Milestone.objects.filter(project=late, milestone_type__code="signing").update(actual_date=today)
         expected = "green"
+    elif write == "project":  # a staff save writes every column
+        late.state = Project.State.PAUSED
+        late.save()
+        expected = ""
+    elif write == "project bulk update":  # an input column alone
+        Project.objects.filter(pk=late.pk).update(state=Project.State.PAUSED)
+        expected = ""
+    elif write in ("coordination item", "department"):
+        from projects.models import CoordinationItem, Department
+
+        housing = Department.objects.create(name="区住建局")
+        if write == "coordination item":
+            CoordinationItem.objects.create(
+                project=late, need="施工许可", department=housing, deadline=today + D,
+                raised_by=role_users["cadre1"],
+            )
+        expected = "red"  # the policy leaves items out of the colour, but the run evaluated
     elif write == "policy":
         WarningPolicy.objects.filter(pk=WarningPolicy.SINGLETON_ID).update(red_after_days=30)
         expected = "yellow"

@@ -37,6 +37,9 @@ def changes():
 
 
 def forget_results():
+    """As if nothing was ever computed: no results, no status changes, no runs (a run's own
+    writes, these included, change no input; without its record the next run is a first)."""
+    RecomputeRun.objects.all().delete()
     StatusChange.objects.all().delete()
     Project.objects.update(colour="", reasons=[], needs_plan=False, computed_as_of=None, baseline_colour="", replan_count=0)
 
