@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qiantang.clock import local_today
 from qiantang.forms import add_service_errors
-from qiantang.htmx import login_required
+from qiantang.htmx import login_required, render_partials
 
 from ..models import CoordinationEvent, CoordinationItem
 from ..views import DETAIL, detail_context, project_or_404
@@ -112,14 +112,28 @@ def _act_on_item(request, item, form, *, act, done: str, back: str):
 
 
 def _item_answer(request, item, errors, today):
-    """The item as it is now, for the HTMX swap (with any refusal shown on it)."""
+    """The item as it is now, for the HTMX swap (with any refusal shown on it); on the items
+    page also its heading's counts, out of band (a handled item no longer waits)."""
     item = CoordinationItem.objects.select_related("project", "department", "raised_by").prefetch_related("events__by").get(pk=item.pk)
     (row,) = item_rows([item], user=request.user, today=today)
     on_project_page = request.POST.get("next", "").startswith("/projects/")
-    return render(request, f"{PAGE}#item", {
+    parts = [("item", {
         "row": row, "step_errors": errors, "on_project_page": on_project_page,
         "departments": assignable_departments([row]),
-    })
+    })]
+    if not on_project_page:
+        parts.append(("waiting-summary", {**_waiting(request.user, today), "oob": True}))
+    return render_partials(request, PAGE, *parts)
+
+
+def _waiting(user, today) -> dict:
+    """The items page's rows: what waits for a department, what is done, how many are late."""
+    rows = items_for_user(user=user, today=today)
+    waiting = [row for row in rows if row.item.is_waiting_for_department]
+    return {
+        "waiting": waiting, "done": [row for row in rows if not row.item.is_waiting_for_department][:50],
+        "overdue": sum(1 for row in waiting if row.overdue_days),
+    }
 
 
 @login_required
@@ -127,11 +141,7 @@ def _item_answer(request, item, errors, today):
 def my_items(request):
     """协调事项: what waits for my departments, what I raised, what my projects carry."""
     today = local_today()
-    rows = items_for_user(user=request.user, today=today)
-    waiting = [row for row in rows if row.item.is_waiting_for_department]
+    rows = _waiting(request.user, today)
     return render(request, PAGE, {
-        "waiting": waiting, "done": [row for row in rows if not row.item.is_waiting_for_department][:50],
-        "overdue": sum(1 for row in waiting if row.overdue_days),
-        "ranking": department_ranking(today=today),
-        "departments": assignable_departments(waiting),
+        **rows, "ranking": department_ranking(today=today), "departments": assignable_departments(rows["waiting"]),
     })

@@ -119,6 +119,25 @@ def test_the_department_page_lists_what_waits_for_the_liaison_s_departments(clie
     assert 'hx-post="/coordination/%d/handle/"' % mine.pk in page
 
 
+def test_handling_an_item_on_the_items_page_updates_its_waiting_count_in_place(client, setup):
+    first = raise_item(setup, days=-2)
+    raise_item(setup, days=5)
+    client.force_login(setup["liaison1"])
+    page = client.get(reverse("coordination_items")).content.decode()
+    assert "待责任单位办理 2 项，其中逾期 1 项" in page
+    step = reverse("coordination_item_step", kwargs={"pk": first.pk, "step": "handle"})
+    answer = client.post(step, {"comment": "已办结", "next": reverse("coordination_items")}, **HTMX).content.decode()
+    assert 'data-state="handled"' in answer
+    assert 'id="waiting-summary" hx-swap-oob="true"' in answer and "待责任单位办理 1 项，其中逾期 0 项" in answer
+    # On the project page the item alone comes back: that page has no such heading.
+    other = raise_item(setup, days=3)
+    on_project = client.post(
+        reverse("coordination_item_step", kwargs={"pk": other.pk, "step": "handle"}),
+        {"comment": "已办结", "next": "/projects/QT-0001/#coordination"}, **HTMX,
+    ).content.decode()
+    assert 'data-state="handled"' in on_project and "waiting-summary" not in on_project
+
+
 def test_raising_from_the_project_page_with_htmx_swaps_the_panel(client, setup):
     client.force_login(setup["cadre1"])
     url = reverse("coordination_item_raise", kwargs={"code": "QT-0001"})
