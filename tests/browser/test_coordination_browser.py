@@ -43,12 +43,15 @@ def test_raise_answer_handle_and_close_an_item(browser, live_server, role_users,
 
     liaison = browser.new_context(viewport=viewport, locale="zh-CN").new_page()
     sign_in(liaison, live_server, "liaison1", "/coordination/")
+    summary = liaison.locator("#waiting-summary")
+    expect(summary).to_contain_text("待责任单位办理 1 项")
     row = liaison.locator("li.coordination-item")
     row.get_by_label("答复或办理情况").fill("已受理，本周出具意见")
     row.get_by_role("button", name="答复").click()
     expect(liaison.locator("li.coordination-item")).to_have_attribute("data-state", "answered")
     liaison.locator("li.coordination-item").get_by_role("button", name="办结").click()
     expect(liaison.locator("li.coordination-item")).to_have_attribute("data-state", "handled")
+    expect(summary).to_contain_text("待责任单位办理 0 项")  # the heading follows, no reload
     liaison.screenshot(path=artifacts / f"coordination-handled-{width}.png", full_page=True)
 
     cadre.reload()

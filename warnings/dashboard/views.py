@@ -5,13 +5,16 @@ the address bar gets the clean filters). The live part's status line polls every
 DASHBOARD_REFRESH_SECONDS (default 30; the browser test uses 1) while the tab is
 visible, sending the fingerprint of what it shows: while nothing changed, the
 answer is the status line alone ("更新于 …"); after a recompute or a staff edit,
-it is the whole live part, swapped in place of the old one.
+it is the whole live part, swapped in place of the old one — or, while another process
+is rendering that new part, 204 No Content: the page keeps what it shows and the next
+poll brings the part, so a poll never holds a server process waiting for another's work.
 """
 import hashlib
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -64,7 +67,10 @@ def dashboard(request):
     values = filter_values(cleaned)
     query = query_string(values)
     context = {**status, "form": form, "query": query, "stamp": fingerprint(values, today=today)}
-    context["live_body"] = live_body(request, form, cleaned, context, today=today)
+    context["live_body"] = live_body(request, form, cleaned, context, today=today, wait=not polled)
+    if context["live_body"] is None:
+        # Being rendered elsewhere right now: the page keeps its part until the next poll.
+        return _vary(HttpResponse(status=204))
     template = "warnings/dashboard/dashboard.html"
     if htmx and not htmx.history_restore_request:
         template += "#live"
@@ -85,17 +91,21 @@ def dashboard(request):
 # While one process renders a part, the others asking for the same part wait for it this
 # long rather than render it again: after a save every open dashboard polls within seconds,
 # and one rendering serves them all. Past it (the renderer died or is very slow) they render.
+# A poll does not wait at all (`wait=False`): it has a part on screen already.
 RENDER_WAIT_SECONDS = 5.0
 
 
-def _rendered_once(key: str, render_part) -> SafeString:
+def _rendered_once(key: str, render_part, *, wait: bool = True) -> SafeString | None:
     """A rendered part of the page, from the cache while its key holds (the stamp: data
-    version, day and filters; and the language), else rendered now, once, and kept."""
+    version, day and filters; and the language), else rendered now, once, and kept. None,
+    when not `wait`ing, if another process is rendering it right now."""
     key = f"{key}:{get_language()}"
     html = cache.get(key)
     if html is None:
         rendering = f"{key}:rendering"
         if not cache.add(rendering, 1, timeout=int(RENDER_WAIT_SECONDS * 2)):
+            if not wait:
+                return None
             deadline = time.monotonic() + RENDER_WAIT_SECONDS
             while html is None and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -109,9 +119,10 @@ def _rendered_once(key: str, render_part) -> SafeString:
     return mark_safe(html)  # noqa: S308  (our own template's output)
 
 
-def live_body(request, form, cleaned: dict, context: dict, *, today) -> SafeString:
+def live_body(request, form, cleaned: dict, context: dict, *, today, wait: bool = True) -> SafeString | None:
     """Everything of the live part below its status line: the figures, chart and lists. The
-    same for every leader who asks with the same stamp, so a repeat view costs a cache read."""
+    same for every leader who asks with the same stamp, so a repeat view costs a cache read.
+    None when not `wait`ing and another process is rendering it."""
 
     def render_part():
         data, trend_chart = cached_dashboard(cleaned, today=today, stamp=context["stamp"])
@@ -119,7 +130,7 @@ def live_body(request, form, cleaned: dict, context: dict, *, today) -> SafeStri
                 "filter_summary": _filter_summary(form, cleaned)}
         return render_to_string("warnings/dashboard/dashboard.html#live-body", part, request=request)
 
-    return _rendered_once(f"dashboard-live:{context['stamp']}", render_part)
+    return _rendered_once(f"dashboard-live:{context['stamp']}", render_part, wait=wait)
 
 
 def filters_html(request, form, stamp: str) -> SafeString:

@@ -264,6 +264,31 @@ def test_a_staff_edit_shows_in_the_next_poll(client, role_users, board, today):
     assert stamp_of(part) != stamp
 
 
+def test_a_poll_that_finds_a_change_being_rendered_elsewhere_keeps_its_page_and_waits_for_nothing(
+    client, role_users, board, today
+):
+    """After a save every open dashboard polls: one process renders the new part, and the
+    others' polls answer 204 at once (htmx swaps nothing) instead of holding a server process
+    while they wait; the next poll brings the part. A page load still waits for it."""
+    from django.core.cache import cache
+
+    from qiantang_warnings.dashboard.fingerprint import fingerprint
+
+    client = signed_in(client, role_users)
+    stamp = stamp_of(client.get(URL).content.decode())
+    Project.objects.filter(code="QT-RED").update(name="芯片项目（二期）")  # a listed project
+    rendering = f"dashboard-live:{fingerprint({}, today=today)}:zh-hans:rendering"
+    assert cache.add(rendering, 1)  # another process is rendering the new part
+
+    busy = client.get(f"{URL}?since={stamp}", **HTMX)
+    assert busy.status_code == 204 and busy.content == b"" and "HX-Retarget" not in busy
+
+    cache.delete(rendering)  # it finished (here: gave up), so the next poll renders
+    response = client.get(f"{URL}?since={stamp}", **HTMX)
+    assert response.status_code == 200 and response["HX-Retarget"] == "#live"
+    assert "芯片项目（二期）" in response.content.decode()
+
+
 @pytest.mark.parametrize("change", ["escalation", "rename", "day"])
 def test_the_fingerprint_changes_with_anything_the_live_part_shows(
     client, role_users, board, today, change, time_machine
