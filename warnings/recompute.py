@@ -113,6 +113,17 @@ def _chunks(ids: list[int], size: int | None = None):
         yield ids[start : start + size]
 
 
+def _of_projects(queryset, field: str, project_ids: list[int], *, in_run: bool):
+    """Rows of the named projects (ids sorted). A chunk of a full run is a dense run of ids
+    and is read as the range from its first to its last: no list of 2,000 placeholders for
+    the driver to split and the planner to probe one by one. The range may hold a few more
+    projects (created since the run began); every reader keeps only the projects it was
+    given. Any other set of projects (an edit's recompute) is read by its ids."""
+    if in_run and project_ids:
+        return queryset.filter(**{f"{field}__gte": project_ids[0], f"{field}__lte": project_ids[-1]})
+    return queryset.filter(**{f"{field}__in": project_ids})
+
+
 @dataclass
 class _ProjectMilestones:
     """One project's milestone facts twice: against the current plans and the baselines."""
@@ -122,14 +133,15 @@ class _ProjectMilestones:
     replanned: bool = False  # some plan differs from its baseline: the two results may differ
 
 
-def _load_milestones(project_ids: list[int] | None, context: RulesContext, wanted):
-    """Milestone facts per project id, read in chunks of project ids."""
+def _load_milestones(project_ids: list[int] | None, context: RulesContext, wanted, *, in_run: bool = False):
+    """Milestone facts per project id in `wanted`, read in chunks of project ids."""
     by_project: dict[int, _ProjectMilestones] = defaultdict(lambda: _ProjectMilestones([], []))
     fields = ("project_id", *STORED_FIELDS, "baseline_date")
     querysets = (
         [Milestone.objects.all()]
         if project_ids is None
-        else [Milestone.objects.filter(project_id__in=chunk) for chunk in _chunks(project_ids)]
+        else [_of_projects(Milestone.objects.all(), "project_id", chunk, in_run=in_run)
+              for chunk in _chunks(project_ids)]
     )
     facts_of = context.facts  # plain tuples, not named ones: this loop sees every milestone
     for queryset in querysets:
@@ -151,23 +163,23 @@ def _load_milestones(project_ids: list[int] | None, context: RulesContext, wante
     return by_project
 
 
-def _load_replan_counts(project_ids: list[int] | None) -> dict[int, int]:
+def _load_replan_counts(project_ids: list[int] | None, *, in_run: bool = False) -> dict[int, int]:
     """Re-plans (a planned date changed after it was first set) per project id."""
     queryset = MilestoneReplan.objects.filter(old_planned_date__isnull=False)
     if project_ids is not None:
-        queryset = queryset.filter(milestone__project_id__in=project_ids)
+        queryset = _of_projects(queryset, "milestone__project_id", project_ids, in_run=in_run)
     return dict(
         queryset.values("milestone__project_id").annotate(n=Count("id"))
         .values_list("milestone__project_id", "n")
     )
 
 
-def _load_items(project_ids: list[int] | None, today: date) -> dict[int, list[rules.ItemFacts]]:
+def _load_items(project_ids: list[int] | None, today: date, *, in_run: bool = False) -> dict[int, list[rules.ItemFacts]]:
     """Coordination items past their deadline and still waiting for their department."""
     by_project: dict[int, list[rules.ItemFacts]] = defaultdict(list)
     queryset = CoordinationItem.objects.filter(state__in=CoordinationItem.OPEN_STATES, deadline__lt=today)
     if project_ids is not None:
-        queryset = queryset.filter(project_id__in=project_ids)
+        queryset = _of_projects(queryset, "project_id", project_ids, in_run=in_run)
     for project_id, need, department, deadline in queryset.values_list(
         "project_id", "need", "department__name", "deadline"
     ).order_by("deadline", "id"):
@@ -177,11 +189,11 @@ def _load_items(project_ids: list[int] | None, today: date) -> dict[int, list[ru
     return by_project
 
 
-def _load_escalations(project_ids: list[int] | None, today: date):
+def _load_escalations(project_ids: list[int] | None, today: date, *, in_run: bool = False):
     by_project: dict[int, list[rules.EscalationFacts]] = defaultdict(list)
     queryset = Escalation.objects.filter(until__gte=today)
     if project_ids is not None:
-        queryset = queryset.filter(project_id__in=project_ids)
+        queryset = _of_projects(queryset, "project_id", project_ids, in_run=in_run)
     for project_id, colour, reason, until in queryset.values_list(
         "project_id", "colour", "reason", "until"
     ):
@@ -200,13 +212,15 @@ def _recompute(
     with transaction.atomic():
         locked = Project.objects.select_for_update().order_by("id")
         if project_ids is not None:
-            locked = locked.filter(id__in=project_ids)
+            locked = _of_projects(locked, "id", project_ids, in_run=in_run)
+        wanted = None if project_ids is None else set(project_ids)
         current = {
             row[0]: row
             for row in locked.values_list(
                 "id", "state", "colour", "reasons", "needs_plan", "computed_as_of",
                 "baseline_colour", "replan_count",
             ).iterator(chunk_size=CHUNK * 5)
+            if wanted is None or row[0] in wanted
         }
         if not current:
             return RecomputeSummary(today, 0, 0, 0)
@@ -217,10 +231,10 @@ def _recompute(
 
         context = rules_context(today)
         scope = None if project_ids is None else list(current)
-        milestones = _load_milestones(scope, context, current)
-        escalations = _load_escalations(scope, today)
-        items = _load_items(scope, today) if context.items_raise_colour else {}
-        replans = _load_replan_counts(scope)
+        milestones = _load_milestones(scope, context, current, in_run=in_run)
+        escalations = _load_escalations(scope, today, in_run=in_run)
+        items = _load_items(scope, today, in_run=in_run) if context.items_raise_colour else {}
+        replans = _load_replan_counts(scope, in_run=in_run)
 
         changed: list[Project] = []
         status_changes: list[StatusChange] = []
