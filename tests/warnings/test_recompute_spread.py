@@ -9,7 +9,7 @@ from projects.models import Project
 from qiantang.celery import app
 from qiantang_warnings import spread, tasks
 from qiantang_warnings.models import RecomputeChunk, RecomputeRun, StatusChange
-from qiantang_warnings.recompute import recompute_all
+from qiantang_warnings.recompute import recompute_all, recompute_projects
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +122,15 @@ def test_a_district_is_recomputed_at_once_in_one_chunk(make_project, today, sett
     assert answer["examined"] == 1 and not RecomputeChunk.objects.exists()
     (run,) = RecomputeRun.objects.all()
     assert (run.as_of, run.chunks, run.examined, run.finished_at is not None) == (today, 1, 1, True)
+
+
+def test_a_chunk_read_as_an_id_range_recomputes_only_its_own_projects(district, today):
+    """A chunk is read as the range of its first to its last id; a project inside that range
+    but not in the chunk (created or left out since the run began) is neither examined nor
+    written."""
+    forget_results()
+    first, between, last = Project.objects.order_by("id").values_list("id", flat=True)[:3]
+    summary = recompute_projects([first, last], today=today, in_run=True)
+    assert summary.examined == 2
+    assert Project.objects.get(id=between).computed_as_of is None
+    assert not Project.objects.filter(id__in=[first, last], computed_as_of=None).exists()
