@@ -113,7 +113,8 @@ def _act_on_item(request, item, form, *, act, done: str, back: str):
 
 def _item_answer(request, item, errors, today):
     """The item as it is now, for the HTMX swap (with any refusal shown on it); on the items
-    page also its heading's counts, out of band (a handled item no longer waits)."""
+    page also its heading's counts and the departments' table, out of band (a handled item
+    no longer waits)."""
     item = CoordinationItem.objects.select_related("project", "department", "raised_by").prefetch_related("events__by").get(pk=item.pk)
     (row,) = item_rows([item], user=request.user, today=today)
     on_project_page = request.POST.get("next", "").startswith("/projects/")
@@ -123,6 +124,9 @@ def _item_answer(request, item, errors, today):
     })]
     if not on_project_page:
         parts.append(("waiting-summary", {**_waiting(request.user, today), "oob": True}))
+        ranking = department_ranking(today=today)
+        if ranking:
+            parts.append(("department-ranking", {"ranking": ranking, "oob": True}))
     return render_partials(request, PAGE, *parts)
 
 

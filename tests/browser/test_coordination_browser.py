@@ -52,6 +52,7 @@ def test_raise_answer_handle_and_close_an_item(browser, live_server, role_users,
     liaison.locator("li.coordination-item").get_by_role("button", name="办结").click()
     expect(liaison.locator("li.coordination-item")).to_have_attribute("data-state", "handled")
     expect(summary).to_contain_text("待责任单位办理 0 项")  # the heading follows, no reload
+    expect(liaison.locator('#department-ranking tr[data-department="区住建局"] td').nth(3)).to_have_text("1")
     liaison.screenshot(path=artifacts / f"coordination-handled-{width}.png", full_page=True)
 
     cadre.reload()

@@ -1,4 +1,5 @@
 """协调事项: raised on a project, answered and handled by the department, closed by the raiser."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -129,6 +130,8 @@ def test_handling_an_item_on_the_items_page_updates_its_waiting_count_in_place(c
     answer = client.post(step, {"comment": "已办结", "next": reverse("coordination_items")}, **HTMX).content.decode()
     assert 'data-state="handled"' in answer
     assert 'id="waiting-summary" hx-swap-oob="true"' in answer and "待责任单位办理 1 项，其中逾期 0 项" in answer
+    ranking = answer.split('id="department-ranking" hx-swap-oob="true"', 1)[1]
+    assert re.search(r'<td>区住建局</td><td class="num">1</td><td class="num">0</td><td class="num">1</td>', ranking)
     # On the project page the item alone comes back: that page has no such heading.
     other = raise_item(setup, days=3)
     on_project = client.post(
