@@ -149,3 +149,32 @@ def test_a_breakdown_cell_opens_the_filtered_project_list(page, live_server, dem
     red = Project.objects.filter(sector=SECTOR, state="active", colour="red").order_by("code").first()
     page.get_by_role("link", name=red.name).first.click()
     expect(page).to_have_url(f"{live_server.url}/projects/{red.code}/")
+
+
+def test_a_poll_answered_204_leaves_the_page_as_it_is_and_the_next_brings_the_change(
+    page, live_server, demo, artifacts
+):
+    """While another process renders the new live part, the poll gets 204: htmx swaps
+    nothing, the page keeps polling, and once the part can be had it arrives."""
+    from django.core.cache import cache
+
+    from qiantang_warnings.dashboard.fingerprint import fingerprint
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server, "leader", "/dashboard/")
+    stamp = page.locator("#live").get_attribute("data-stamp")
+    red = Project.objects.filter(state="active", colour="red").order_by("urgency", "code").first()
+    Project.objects.filter(pk=red.pk).update(name="改名后的红色项目")
+    rendering = f"dashboard-live:{fingerprint({}, today=local_today())}:zh-hans:rendering"
+    assert cache.add(rendering, 1, timeout=60)  # "another process" is rendering the new part
+
+    with page.expect_response(lambda r: "since=" in r.url and r.status == 204, timeout=5000):
+        pass
+    page.wait_for_timeout(1500)  # a poll or two more, still 204
+    expect(page.locator("#live")).to_have_attribute("data-stamp", stamp)
+    expect(page.locator("#live-status")).to_be_visible()  # still there, still polling
+
+    cache.delete(rendering)
+    expect(page.locator("#live")).not_to_have_attribute("data-stamp", stamp, timeout=5000)
+    expect(page.locator("#live")).to_contain_text("改名后的红色项目")
+    page.screenshot(path=artifacts / "dashboard-after-204-1280.png", full_page=False)
