@@ -26,7 +26,7 @@ CASES: dict[str, list[list[str]]] = {
         ["--projects", "4", "--password", PASSWORD, "--if-empty", "--seed", "7"],
         ["--if-empty"],  # a second run of make run: nothing to do
     ],
-    "recompute_warnings": [[], ["--as-of", "2026-11-25"]],
+    "recompute_warnings": [[], ["--as-of", "2026-11-25"], ["--as-of", "2026-11-25", "--full"]],
     "export_workbook": [["{tmp}/warning-table.xlsx"]],
     "import_workbook": [["{tmp}/warning-table.xlsx", "--dry-run"], ["{tmp}/warning-table.xlsx"]],
     "send_digest": [["--dry-run"], ["--week", "2026-W48", "--dry-run", "--to", "office"]],

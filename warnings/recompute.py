@@ -76,13 +76,15 @@ def nothing_changed_since_the_last_run(today: date, stamp: str) -> bool:
     return RecomputeRun.finished_latest_first().values_list("as_of", "inputs").first() == (today, stamp)
 
 
-def recompute_all(*, today: date, now: datetime | None = None) -> RecomputeSummary:
+def recompute_all(*, today: date, now: datetime | None = None, evaluate_all: bool = False) -> RecomputeSummary:
     """Every project, in one transaction, recorded as one finished RecomputeRun. When no input
     was written since the last run of the same day, there is nothing to evaluate: the run is
-    recorded (the beat's run every 15 minutes on a quiet board costs a few queries)."""
+    recorded (the beat's run every 15 minutes on a quiet board costs a few queries).
+    `evaluate_all` evaluates every project anyway (the command's --full: after restoring a
+    backup or mending stored results by hand, which are not inputs)."""
     with transaction.atomic():
         stamp = inputs_stamp()
-        if nothing_changed_since_the_last_run(today, stamp):
+        if not evaluate_all and nothing_changed_since_the_last_run(today, stamp):
             now = now or timezone.now()
             examined = Project.objects.count()
             RecomputeRun.objects.create(

@@ -68,6 +68,19 @@ def test_running_it_again_changes_nothing(three_projects):
     assert StatusChange.objects.count() == 2
 
 
+def test_full_mends_results_changed_by_hand_which_a_plain_rerun_leaves(three_projects):
+    """Stored results are not inputs: a plain re-run of the day does not look at them again;
+    --full evaluates every project (after restoring a backup, or a hand-made UPDATE)."""
+    call_command("recompute_warnings", "--as-of", "2026-11-25", stdout=StringIO())
+    Project.objects.filter(code="QT-RED").update(colour="green", reasons=[])  # a red hidden by hand
+    call_command("recompute_warnings", "--as-of", "2026-11-25", stdout=StringIO())
+    assert colours()["QT-RED"] == "green"
+    out = StringIO()
+    call_command("recompute_warnings", "--as-of", "2026-11-25", "--full", stdout=out)
+    assert out.getvalue().strip() == "as of 2026-11-25: 3 projects examined, 1 updated, 1 status changes"
+    assert colours()["QT-RED"] == "red"
+
+
 def test_without_as_of_it_uses_today_in_shanghai(three_projects):
     out = StringIO()
     with time_machine.travel(datetime(2026, 11, 24, 16, 30, tzinfo=timezone.utc), tick=False):
