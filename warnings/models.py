@@ -246,8 +246,8 @@ class RecomputeRun(models.Model):
     examined = models.PositiveIntegerField(_("检查项目数"), default=0)
     updated = models.PositiveIntegerField(_("更新项目数"), default=0)
     status_changes = models.PositiveIntegerField(_("状态变化数"), default=0)
-    # The data version and the rules' code as the run left them (recompute.inputs_stamp): a
-    # full recompute of the same day that finds both unchanged has nothing to do.
+    # The inputs version and the rules' code as the run began from them (recompute.inputs_stamp):
+    # a full recompute of the same day that finds both unchanged has nothing to do.
     inputs = models.CharField(_("输入版本"), max_length=80, blank=True, default="")
 
     class Meta:

@@ -10,7 +10,7 @@ recompute, `recompute_projects`) and records the chunk in the same transaction, 
 - a chunk delivered twice is done once (the second finds its record and does nothing);
 - the run is finished when every chunk has its record; its figures are the chunks' sums.
 
-A run records the inputs it starts from (`inputs_stamp`: the data version and the rules'
+A run records the inputs it starts from (`inputs_stamp`: the inputs version and the rules'
 code); a run of the same day that finds them unchanged since the last finished run has no
 chunks to send. Any number of workers share the chunks. Small districts never spread: below
 RECOMPUTE_SPREAD_ABOVE projects the beat's task recomputes in-process, in one transaction.
@@ -62,7 +62,7 @@ def recompute_run_start(*, today: date, now: datetime | None = None) -> tuple[Re
             return None, []
         stamp = inputs_stamp()
         ids = list(Project.objects.order_by("id").values_list("id", flat=True))
-        # Nothing written since the last run of the day: a run of no chunks, finished at once.
+        # No input written since the last run of the day: a run of no chunks, finished at once.
         unchanged = nothing_changed_since_the_last_run(today, stamp)
         size = chunk_size()
         chunks = [] if unchanged else [ids[start : start + size] for start in range(0, len(ids), size)]
