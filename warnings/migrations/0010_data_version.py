@@ -7,54 +7,80 @@ WATCHED = ["projects_project", "projects_coordinationitem", "projects_department
            "warnings_escalation"]
 SHARDS = 64  # PostgreSQL: writers in different sessions rarely share a shard, so they rarely wait
 
-POSTGRES_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION qiantang_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def bump_function(function: str, counter: str) -> str:
+    """A PostgreSQL trigger function that adds 1 to the writer's shard of table `counter`."""
+    return f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO warnings_dataversion (shard, value) VALUES (pg_backend_pid() % {SHARDS}, 1)
-    ON CONFLICT (shard) DO UPDATE SET value = warnings_dataversion.value + 1;
+    INSERT INTO {counter} (shard, value) VALUES (pg_backend_pid() % {SHARDS}, 1)
+    ON CONFLICT (shard) DO UPDATE SET value = {counter}.value + 1;
     RETURN NULL;
 END $$;
 """
 
 
-def create_triggers(apps, schema_editor, tables=WATCHED):
-    """BEFORE each writing statement (PostgreSQL), so the shard is locked before any row the
+def install_triggers(schema_editor, *, trigger: str, function: str, counter: str, tables, update_of=None):
+    """Triggers named `trigger` that bump table `counter` on every write to `tables`:
+    BEFORE each writing statement (PostgreSQL), so the shard is locked before any row the
     statement locks; per row on SQLite (`make run`), which has no statement triggers.
-    Migration 0011 calls it again for more tables."""
+    `update_of` maps a table to the columns whose UPDATE counts (others: any UPDATE).
+    Migrations 0011 and 0012 call it again for more tables and another counter."""
+    update_of = update_of or {}
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_FUNCTION)
+            cursor.execute(bump_function(function, counter))
             for table in tables:
-                cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version ON {table}")
+                update = f"UPDATE OF {_columns(update_of[table])}" if table in update_of else "UPDATE"
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
                 cursor.execute(
-                    f"CREATE TRIGGER qiantang_data_version BEFORE INSERT OR UPDATE OR DELETE ON {table} "
-                    "FOR EACH STATEMENT EXECUTE FUNCTION qiantang_bump_data_version()"
+                    f"CREATE TRIGGER {trigger} BEFORE INSERT OR {update} OR DELETE ON {table} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
                 )
         elif connection.vendor == "sqlite":
             for table in tables:
                 for event in ("INSERT", "UPDATE", "DELETE"):
-                    name = f"qiantang_data_version_{table}_{event.lower()}"
+                    name = f"{trigger}_{table}_{event.lower()}"
+                    on = f"UPDATE OF {_columns(update_of[table])}" if event == "UPDATE" and table in update_of else event
                     cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
                     cursor.execute(
-                        f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN "
-                        "INSERT INTO warnings_dataversion (shard, value) VALUES (0, 1) "
+                        f"CREATE TRIGGER {name} AFTER {on} ON {table} BEGIN "
+                        f"INSERT INTO {counter} (shard, value) VALUES (0, 1) "
                         "ON CONFLICT(shard) DO UPDATE SET value = value + 1; END"
                     )
 
 
-def drop_triggers(apps, schema_editor, tables=WATCHED, *, function=True):
+def remove_triggers(schema_editor, *, trigger: str, function: str | None, tables):
+    """Undo `install_triggers` on `tables`; drops `function` too unless it is None (other
+    tables' triggers still call it)."""
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             for table in tables:
-                cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version ON {table}")
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
             if function:
-                cursor.execute("DROP FUNCTION IF EXISTS qiantang_bump_data_version()")
+                cursor.execute(f"DROP FUNCTION IF EXISTS {function}()")
         elif connection.vendor == "sqlite":
             for table in tables:
                 for event in ("insert", "update", "delete"):
-                    cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_data_version_{table}_{event}")
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}_{table}_{event}")
+
+
+def _columns(names) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+DATA_VERSION = {"trigger": "qiantang_data_version", "function": "qiantang_bump_data_version"}
+
+
+def create_triggers(apps, schema_editor, tables=WATCHED):
+    install_triggers(schema_editor, **DATA_VERSION, counter="warnings_dataversion", tables=tables)
+
+
+def drop_triggers(apps, schema_editor, tables=WATCHED, *, function=True):
+    remove_triggers(schema_editor, trigger=DATA_VERSION["trigger"],
+                    function=DATA_VERSION["function"] if function else None, tables=tables)
 
 
 class Migration(migrations.Migration):

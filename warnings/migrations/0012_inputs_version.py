@@ -6,6 +6,8 @@ the same day finds nothing to evaluate. A later migration that adds a column to 
 table must create the trigger again (`create_triggers`), or a write to that column alone
 would not count; tests/warnings/test_recompute.py checks the trigger's columns against the
 model."""
+from importlib import import_module
+
 from django.db import migrations, models
 
 # Every table the rules read but the project table and the status changes (the recompute's own).
@@ -16,18 +18,9 @@ PROJECTS = "projects_project"
 # What the recompute writes into a project row (recompute.RESULT_FIELDS, as columns).
 RESULT_COLUMNS = {"colour", "reasons", "urgency", "needs_plan", "computed_as_of", "baseline_colour",
                   "replan_count", "colour_changed_at"}
-SHARDS = 64
-
-POSTGRES_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION qiantang_bump_inputs_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO warnings_inputsversion (shard, value) VALUES (pg_backend_pid() % {SHARDS}, 1)
-    ON CONFLICT (shard) DO UPDATE SET value = warnings_inputsversion.value + 1;
-    RETURN NULL;
-END $$;
-"""
-SQLITE_BUMP = ("INSERT INTO warnings_inputsversion (shard, value) VALUES (0, 1) "
-               "ON CONFLICT(shard) DO UPDATE SET value = value + 1;")
+# The trigger machinery of migration 0010 (its module name starts with a digit).
+_version = import_module("qiantang_warnings.migrations.0010_data_version")
+INPUTS_VERSION = {"trigger": "qiantang_inputs_version", "function": "qiantang_bump_inputs_version"}
 
 
 def project_input_columns(apps) -> list[str]:
@@ -37,39 +30,14 @@ def project_input_columns(apps) -> list[str]:
 
 
 def create_triggers(apps, schema_editor):
-    connection = schema_editor.connection
-    columns = ", ".join(f'"{c}"' for c in project_input_columns(apps))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_FUNCTION)
-            events = {table: "INSERT OR UPDATE OR DELETE" for table in RULE_INPUTS}
-            events[PROJECTS] = f"INSERT OR DELETE OR UPDATE OF {columns}"
-            for table, event in events.items():
-                cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_inputs_version ON {table}")
-                cursor.execute(
-                    f"CREATE TRIGGER qiantang_inputs_version BEFORE {event} ON {table} "
-                    "FOR EACH STATEMENT EXECUTE FUNCTION qiantang_bump_inputs_version()"
-                )
-        elif connection.vendor == "sqlite":
-            for table in [*RULE_INPUTS, PROJECTS]:
-                for event in ("INSERT", "UPDATE", "DELETE"):
-                    name = f"qiantang_inputs_version_{table}_{event.lower()}"
-                    on = f"UPDATE OF {columns}" if (table, event) == (PROJECTS, "UPDATE") else event
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-                    cursor.execute(f"CREATE TRIGGER {name} AFTER {on} ON {table} BEGIN {SQLITE_BUMP} END")
+    _version.install_triggers(
+        schema_editor, **INPUTS_VERSION, counter="warnings_inputsversion", tables=[*RULE_INPUTS, PROJECTS],
+        update_of={PROJECTS: project_input_columns(apps)},
+    )
 
 
 def drop_triggers(apps, schema_editor):
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for table in [*RULE_INPUTS, PROJECTS]:
-                cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_inputs_version ON {table}")
-            cursor.execute("DROP FUNCTION IF EXISTS qiantang_bump_inputs_version()")
-        elif connection.vendor == "sqlite":
-            for table in [*RULE_INPUTS, PROJECTS]:
-                for event in ("insert", "update", "delete"):
-                    cursor.execute(f"DROP TRIGGER IF EXISTS qiantang_inputs_version_{table}_{event}")
+    _version.remove_triggers(schema_editor, **INPUTS_VERSION, tables=[*RULE_INPUTS, PROJECTS])
 
 
 class Migration(migrations.Migration):
