@@ -282,3 +282,83 @@ def evaluate_project(
         needs_plan=needs_plan,
         milestones=results,
     )
+
+
+def _first_day_within(due: date, window: int, today: date, days: WorkingDayCalendar) -> date:
+    """The first day after `today` on which `due` is at most `window` (working) days away.
+    As calendar days: `due − window`. Working days are never more than calendar days, so the
+    condition holds by that day too, and the first day it holds is found between."""
+    latest = due - timedelta(days=window)
+    if days is CALENDAR_DAYS:
+        return max(latest, today + timedelta(days=1))
+    low, high = today + timedelta(days=1), latest
+    while low < high:  # working days left only fall as the days pass: bisect
+        middle = low + (high - low) // 2
+        if days.working_days_between(middle, due) <= window:
+            high = middle
+        else:
+            low = middle + timedelta(days=1)
+    return low
+
+
+def recheck_on(
+    result: ProjectResult,
+    *,
+    state: str,
+    milestones: Sequence[MilestoneFacts],
+    policy: Policy,
+    today: date,
+    escalations: Sequence[EscalationFacts] = (),
+    calendar: WorkingDayCalendar | None = None,
+    catalogue: Sequence[MilestoneFacts] = (),
+    items: Sequence[ItemFacts] = (),
+) -> date | None:
+    """The first day after `today` on which `evaluate_project` with the same inputs may give
+    another colour, other reasons or another needs_plan than `result` (its answer as of
+    `today`); None when the passage of time alone changes none of them.
+
+    The day may come early, never late: a recompute may leave a project alone before it,
+    never on or after it. Only time moves here; any change of an input is the recompute's to
+    notice. As days pass:
+    - a reason counts days (overdue, or left before the due date): it changes tomorrow;
+    - a milestone done on a later day (an actual date after `today`) counts as done from then,
+      which also moves the due date derived from it and which milestone needs a plan;
+    - a pending milestone without a reason turns yellow when its window opens (red or yellow
+      the day after its due date when it has no window);
+    - a waiting coordination item counts from the day after its deadline;
+    - an escalation stops raising the colour the day after its last day.
+    Nothing else reads the day."""
+    if state != ACTIVE:
+        return None
+    tomorrow = today + timedelta(days=1)
+    if result.reasons and any(reason.kind != ESCALATED for reason in result.reasons):
+        return tomorrow
+    candidates: list[date] = []
+    facts_in_order = sorted(
+        complete_with_catalogue(milestones, catalogue) if catalogue else milestones, key=lambda m: m.order
+    )
+    for facts, milestone in zip(facts_in_order, result.milestones):
+        if facts.not_applicable:
+            continue
+        if facts.actual_date and facts.actual_date > today:
+            candidates.append(facts.actual_date)
+        if milestone.status != PENDING:
+            continue
+        if today > milestone.due_date:  # past due on days off only: a working day changes it
+            return tomorrow
+        effective = facts.policy or policy
+        window = effective.yellow_before_days
+        if window is None:
+            candidates.append(milestone.due_date + timedelta(days=1))
+        else:
+            candidates.append(
+                _first_day_within(milestone.due_date, window, today, _calendar_for(effective, calendar))
+            )
+    for item in items:
+        if today >= item.deadline:  # overdue on days off only (an overdue one has a reason)
+            return tomorrow
+        candidates.append(item.deadline + timedelta(days=1))
+    for escalation in escalations:
+        if today <= escalation.until and escalation.colour in (YELLOW, RED):
+            candidates.append(escalation.until + timedelta(days=1))
+    return min(candidates, default=None)
