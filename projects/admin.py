@@ -200,7 +200,7 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     list_per_page = 50
     inlines = [MilestoneInline]  # qiantang_warnings.admin adds the escalations
     readonly_fields = [
-        "colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at",
+        "colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at", "recheck_on",
         "created_at", "updated_at",
     ]
     fieldsets = [
@@ -210,7 +210,7 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
         (_("调整计划"), {"fields": ["direct_replan_allowed"]}),
         (
             _("预警（由系统计算）"),
-            {"fields": ["colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at"]},
+            {"fields": ["colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at", "recheck_on"]},
         ),
         (_("记录"), {"fields": ["created_at", "updated_at"]}),
     ]

@@ -128,6 +128,12 @@ class Project(models.Model):
     # The order of the dashboard's lists, from the reasons (qiantang_warnings.reasons.urgency_key):
     # most overdue first. Written by the recompute with the reasons.
     urgency = models.IntegerField(_("紧急程度排序"), default=2_000_000, editable=False)
+    # The first day the stored result may stop holding with no input changed
+    # (qiantang_warnings.rules.recheck_on; date.max: never): a full recompute leaves the
+    # project alone before it. Empty: at the next recompute. Database triggers empty it with
+    # every write of the project's own inputs: its columns, milestones, re-plans, coordination
+    # items and escalations (migration warnings 0013). Written by the recompute.
+    recheck_on = models.DateField(_("下次复核日期"), null=True, blank=True, editable=False)
 
     # The office's policy: editors may change a planned date without its approval.
     direct_replan_allowed = models.BooleanField(
@@ -144,7 +150,7 @@ class Project(models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             "colour", "reasons", "needs_plan", "computed_as_of", "colour_changed_at",
-            "baseline_colour", "replan_count", "urgency", "created_at", "updated_at",
+            "baseline_colour", "replan_count", "urgency", "recheck_on", "created_at", "updated_at",
         ]
     )
 

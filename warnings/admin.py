@@ -147,8 +147,9 @@ class StatusChangeAdmin(WrittenBySystemMixin, admin.ModelAdmin):
 class RecomputeRunAdmin(WrittenBySystemMixin, admin.ModelAdmin):
     """The spread recomputes (above RECOMPUTE_SPREAD_ABOVE projects): when, how far, what changed."""
 
-    list_display = ["as_of", "started_at", "finished_at", "chunks", "chunks_done", "examined", "updated", "status_changes"]
-    list_filter = ["as_of"]
+    list_display = ["as_of", "started_at", "finished_at", "due_only", "chunks", "chunks_done", "examined", "updated",
+                    "status_changes"]
+    list_filter = ["as_of", "due_only"]
     date_hierarchy = "started_at"
 
     def get_queryset(self, request):

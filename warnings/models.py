@@ -249,6 +249,13 @@ class RecomputeRun(models.Model):
     # The inputs version and the rules' code as the run began from them (recompute.inputs_stamp):
     # a full recompute of the same day that finds both unchanged has nothing to do.
     inputs = models.CharField(_("输入版本"), max_length=80, blank=True, default="")
+    # The inputs every project shares and the rules' code (recompute.shared_inputs_stamp): a
+    # later run that finds them unchanged evaluates only the projects whose recheck day has
+    # come or whose own inputs were written (Project.recheck_on).
+    shared_inputs = models.CharField(_("共用输入版本"), max_length=80, blank=True, default="")
+    # Whether the run evaluated only the projects due a recheck (their own inputs written, or
+    # their recheck day come), the shared inputs being as the last run left them.
+    due_only = models.BooleanField(_("仅复核到期项目"), default=False)
 
     class Meta:
         verbose_name = _("重算批次")
@@ -691,3 +698,15 @@ class InputsVersion(ShardedCounter):
     class Meta:
         verbose_name = _("规则输入版本")
         verbose_name_plural = _("规则输入版本")
+
+
+class SharedInputsVersion(ShardedCounter):
+    """Moves whenever an input every project shares is written (migration 0013): a milestone
+    type, the policy, a calendar day, a department (its name is in item reasons). Each
+    project's own inputs are watched per project instead (Project.recheck_on), so a full
+    recompute that finds this version (and the rules' code) as the last run left it evaluates
+    only the projects that need it."""
+
+    class Meta:
+        verbose_name = _("共用规则输入版本")
+        verbose_name_plural = _("共用规则输入版本")
