@@ -109,7 +109,8 @@ def clear_results() -> None:
     RecomputeRun.objects.all().delete()
     StatusChange.objects.all().delete()
     Project.objects.update(
-        colour="", reasons=[], needs_plan=False, computed_as_of=None, baseline_colour="", replan_count=0
+        colour="", reasons=[], needs_plan=False, computed_as_of=None, baseline_colour="", replan_count=0,
+        recheck_on=None,
     )
 
 

@@ -13,6 +13,12 @@ also records the inputs it began from (`inputs_stamp`); a full recompute of the 
 finds them unchanged evaluates nothing (a recompute's own writes are results, not inputs: the
 run after a first run has nothing to do). A recompute of named projects (after an edit) stamps
 each with its day, so an edited project's result is known to hold as of then.
+
+Each evaluated project also gets its recheck day (`Project.recheck_on`, rules.recheck_on: the
+first day time alone may change its result), which database triggers empty with any write of
+its own inputs. A full recompute that finds the shared inputs (`shared_inputs_stamp`) as the
+last run left them evaluates only the projects due a recheck (`only_due_projects`,
+`due_for_recheck`): every other stored result still holds.
 """
 from __future__ import annotations
 
@@ -27,14 +33,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from projects.models import CoordinationItem, Milestone, MilestoneReplan, Project
 
 from . import rules
 from .chat.push import push_soon
-from .models import Escalation, InputsVersion, RecomputeRun, StatusChange
+from .models import Escalation, InputsVersion, RecomputeRun, SharedInputsVersion, StatusChange
 from .reasons import urgency_key
 from .rules_context import STORED_FIELDS, RulesContext, rules_context
 
@@ -70,6 +76,28 @@ def inputs_stamp() -> str:
     return f"{InputsVersion.current()}:{RULES_CODE}"
 
 
+def shared_inputs_stamp() -> str:
+    """The inputs every project shares (milestone types, policy, calendar, departments:
+    SharedInputsVersion, migration 0013) and the rules' code, as one stamp."""
+    return f"{SharedInputsVersion.current()}:{RULES_CODE}"
+
+
+def only_due_projects(today: date, shared: str) -> bool:
+    """Whether a full recompute as of `today` need evaluate only the projects due a recheck
+    (`due_for_recheck`): the latest finished run began from the same shared inputs and rules,
+    of a day not after `today` in the same year (the working-day calendar covers the years
+    around the day). Every other project's result is then known to hold: it was evaluated
+    with its own inputs as they are (a write empties its day), and its day has not come."""
+    last = RecomputeRun.finished_latest_first().values_list("as_of", "shared_inputs").first()
+    return last is not None and last[1] == shared and last[0] <= today and last[0].year == today.year
+
+
+def due_for_recheck(today: date, prefix: str = "") -> Q:
+    """Projects (or, with `prefix` "project__", their rows) whose recheck day has come or was
+    emptied by a write of their own inputs."""
+    return Q(**{f"{prefix}recheck_on__isnull": True}) | Q(**{f"{prefix}recheck_on__lte": today})
+
+
 def nothing_changed_since_the_last_run(today: date, stamp: str) -> bool:
     """Whether the latest finished full recompute was of `today` and began from these inputs:
     then a new one would write nothing (the day and every input are the same)."""
@@ -81,14 +109,18 @@ def recompute_all(*, today: date, now: datetime | None = None, evaluate_all: boo
     was written since the last run of the same day, there is nothing to evaluate: the run is
     recorded (the beat's run every 15 minutes on a quiet board costs a few queries).
     `evaluate_all` evaluates every project anyway (the command's --full: after restoring a
-    backup or mending stored results by hand, which are not inputs)."""
+    backup or mending stored results by hand, which are not inputs). Otherwise, when the
+    shared inputs are as the last run left them, only the projects due a recheck are
+    evaluated (`only_due_projects`): the next-day run touches the projects the new day can
+    change, a run after a few edits the edited projects."""
     with transaction.atomic():
-        stamp = inputs_stamp()
+        stamp, shared = inputs_stamp(), shared_inputs_stamp()
         if not evaluate_all and nothing_changed_since_the_last_run(today, stamp):
             now = now or timezone.now()
             examined = Project.objects.count()
             RecomputeRun.objects.create(
                 as_of=today, started_at=now, finished_at=now, chunks=0, examined=examined, inputs=stamp,
+                shared_inputs=shared, due_only=True,
             )
             logger.info(
                 "recompute as of %s: no input written since the last run of the day, %d projects unchanged",
@@ -97,16 +129,21 @@ def recompute_all(*, today: date, now: datetime | None = None, evaluate_all: boo
                        "updated": 0, "status_changes": 0, "scope": "all", "skipped": True},
             )
             return RecomputeSummary(today, examined, 0, 0)
-        return _recompute(today=today, now=now, project_ids=None, in_run=True, stamp=stamp)
+        due_only = not evaluate_all and only_due_projects(today, shared)
+        return _recompute(today=today, now=now, project_ids=None, in_run=True, due_only=due_only,
+                          stamp=stamp, shared=shared)
 
 
 def recompute_projects(
-    project_ids: Iterable[int], *, today: date, now: datetime | None = None, in_run: bool = False
+    project_ids: Iterable[int], *, today: date, now: datetime | None = None, in_run: bool = False,
+    due_only: bool = False,
 ) -> RecomputeSummary:
     """The named projects. `in_run`: a chunk of a RecomputeRun, which records the day once,
     so an unchanged project is not written; otherwise each examined project is stamped with
-    `today` (an edit's recompute: its result is known to hold as of today)."""
-    return _recompute(today=today, now=now, project_ids=sorted(set(project_ids)), in_run=in_run)
+    `today` (an edit's recompute: its result is known to hold as of today). `due_only`: of
+    those, only the ones due a recheck (a chunk of a run that evaluates only those)."""
+    return _recompute(today=today, now=now, project_ids=sorted(set(project_ids)), in_run=in_run,
+                      due_only=due_only)
 
 
 def _chunks(ids: list[int], size: int | None = None):
@@ -115,12 +152,17 @@ def _chunks(ids: list[int], size: int | None = None):
         yield ids[start : start + size]
 
 
-def _of_projects(queryset, field: str, project_ids: list[int], *, in_run: bool):
+def _of_projects(queryset, field: str, project_ids: list[int] | None, *, in_run: bool, due: Q | None = None):
     """Rows of the named projects (ids sorted). A chunk of a full run is a dense run of ids
     and is read as the range from its first to its last: no list of 2,000 placeholders for
     the driver to split and the planner to probe one by one. The range may hold a few more
     projects (created since the run began); every reader keeps only the projects it was
-    given. Any other set of projects (an edit's recompute) is read by its ids."""
+    given. Any other set of projects (an edit's recompute) is read by its ids; None: every
+    project. `due` narrows to the projects due a recheck (`due_for_recheck`)."""
+    if due is not None:
+        queryset = queryset.filter(due)
+    if project_ids is None:
+        return queryset
     if in_run and project_ids:
         return queryset.filter(**{f"{field}__gte": project_ids[0], f"{field}__lte": project_ids[-1]})
     return queryset.filter(**{f"{field}__in": project_ids})
@@ -135,14 +177,21 @@ class _ProjectMilestones:
     replanned: bool = False  # some plan differs from its baseline: the two results may differ
 
 
-def _load_milestones(project_ids: list[int] | None, context: RulesContext, wanted, *, in_run: bool = False):
-    """Milestone facts per project id in `wanted`, read in chunks of project ids."""
+def _due(due_on: date | None, prefix: str) -> Q | None:
+    return None if due_on is None else due_for_recheck(due_on, prefix)
+
+
+def _load_milestones(project_ids: list[int] | None, context: RulesContext, wanted, *, in_run: bool = False,
+                     due_on: date | None = None):
+    """Milestone facts per project id in `wanted`, read in chunks of project ids; with
+    `due_on`, of the projects due a recheck that day only."""
     by_project: dict[int, _ProjectMilestones] = defaultdict(lambda: _ProjectMilestones([], []))
     fields = ("project_id", *STORED_FIELDS, "baseline_date")
+    due = _due(due_on, "project__")
     querysets = (
-        [Milestone.objects.all()]
+        [_of_projects(Milestone.objects.all(), "project_id", None, in_run=in_run, due=due)]
         if project_ids is None
-        else [_of_projects(Milestone.objects.all(), "project_id", chunk, in_run=in_run)
+        else [_of_projects(Milestone.objects.all(), "project_id", chunk, in_run=in_run, due=due)
               for chunk in _chunks(project_ids)]
     )
     facts_of = context.facts  # plain tuples, not named ones: this loop sees every milestone
@@ -165,23 +214,25 @@ def _load_milestones(project_ids: list[int] | None, context: RulesContext, wante
     return by_project
 
 
-def _load_replan_counts(project_ids: list[int] | None, *, in_run: bool = False) -> dict[int, int]:
+def _load_replan_counts(project_ids: list[int] | None, *, in_run: bool = False,
+                        due_on: date | None = None) -> dict[int, int]:
     """Re-plans (a planned date changed after it was first set) per project id."""
-    queryset = MilestoneReplan.objects.filter(old_planned_date__isnull=False)
-    if project_ids is not None:
-        queryset = _of_projects(queryset, "milestone__project_id", project_ids, in_run=in_run)
+    queryset = _of_projects(MilestoneReplan.objects.filter(old_planned_date__isnull=False), "milestone__project_id",
+                            project_ids, in_run=in_run, due=_due(due_on, "milestone__project__"))
     return dict(
         queryset.values("milestone__project_id").annotate(n=Count("id"))
         .values_list("milestone__project_id", "n")
     )
 
 
-def _load_items(project_ids: list[int] | None, today: date, *, in_run: bool = False) -> dict[int, list[rules.ItemFacts]]:
-    """Coordination items past their deadline and still waiting for their department."""
+def _load_items(project_ids: list[int] | None, *, in_run: bool = False,
+               due_on: date | None = None) -> dict[int, list[rules.ItemFacts]]:
+    """Coordination items still waiting for their department, overdue or not: the rules
+    count those past their deadline, and the recheck day reads the others' deadlines."""
     by_project: dict[int, list[rules.ItemFacts]] = defaultdict(list)
-    queryset = CoordinationItem.objects.filter(state__in=CoordinationItem.OPEN_STATES, deadline__lt=today)
-    if project_ids is not None:
-        queryset = _of_projects(queryset, "project_id", project_ids, in_run=in_run)
+    waiting = CoordinationItem.objects.filter(state__in=CoordinationItem.OPEN_STATES, deadline__isnull=False)
+    queryset = _of_projects(waiting, "project_id",
+                            project_ids, in_run=in_run, due=_due(due_on, "project__"))
     for project_id, need, department, deadline in queryset.values_list(
         "project_id", "need", "department__name", "deadline"
     ).order_by("deadline", "id"):
@@ -191,11 +242,11 @@ def _load_items(project_ids: list[int] | None, today: date, *, in_run: bool = Fa
     return by_project
 
 
-def _load_escalations(project_ids: list[int] | None, today: date, *, in_run: bool = False):
+def _load_escalations(project_ids: list[int] | None, today: date, *, in_run: bool = False,
+                      due_on: date | None = None):
     by_project: dict[int, list[rules.EscalationFacts]] = defaultdict(list)
-    queryset = Escalation.objects.filter(until__gte=today)
-    if project_ids is not None:
-        queryset = _of_projects(queryset, "project_id", project_ids, in_run=in_run)
+    queryset = _of_projects(Escalation.objects.filter(until__gte=today), "project_id", project_ids,
+                            in_run=in_run, due=_due(due_on, "project__"))
     for project_id, colour, reason, until in queryset.values_list(
         "project_id", "colour", "reason", "until"
     ):
@@ -208,23 +259,24 @@ def _stored(colour: str | None) -> str:
 
 
 def _recompute(
-    *, today: date, now: datetime | None, project_ids: list[int] | None, in_run: bool, stamp: str = ""
+    *, today: date, now: datetime | None, project_ids: list[int] | None, in_run: bool, due_only: bool = False,
+    stamp: str = "", shared: str = "",
 ):
     started = time.monotonic()
+    due_on = today if due_only else None
     with transaction.atomic():
-        locked = Project.objects.select_for_update().order_by("id")
-        if project_ids is not None:
-            locked = _of_projects(locked, "id", project_ids, in_run=in_run)
+        locked = _of_projects(Project.objects.select_for_update().order_by("id"), "id", project_ids,
+                              in_run=in_run, due=_due(due_on, ""))
         wanted = None if project_ids is None else set(project_ids)
         current = {
             row[0]: row
             for row in locked.values_list(
                 "id", "state", "colour", "reasons", "needs_plan", "computed_as_of",
-                "baseline_colour", "replan_count",
+                "baseline_colour", "replan_count", "recheck_on",
             ).iterator(chunk_size=CHUNK * 5)
             if wanted is None or row[0] in wanted
         }
-        if not current:
+        if not current and project_ids is not None:
             return RecomputeSummary(today, 0, 0, 0)
         # The moment of the changes is when we hold the locks, not when we began to
         # wait for them: a recompute that waited records its changes after the one
@@ -233,40 +285,34 @@ def _recompute(
 
         context = rules_context(today)
         scope = None if project_ids is None else list(current)
-        milestones = _load_milestones(scope, context, current, in_run=in_run)
-        escalations = _load_escalations(scope, today, in_run=in_run)
-        items = _load_items(scope, today, in_run=in_run) if context.items_raise_colour else {}
-        replans = _load_replan_counts(scope, in_run=in_run)
+        milestones = _load_milestones(scope, context, current, in_run=in_run, due_on=due_on)
+        escalations = _load_escalations(scope, today, in_run=in_run, due_on=due_on)
+        items = _load_items(scope, in_run=in_run, due_on=due_on) if context.items_raise_colour else {}
+        replans = _load_replan_counts(scope, in_run=in_run, due_on=due_on)
 
         changed: list[Project] = []
         status_changes: list[StatusChange] = []
         for project_id, row in current.items():
-            _id, state, colour, reasons, needs_plan, as_of, baseline_colour, replan_count = row
+            _id, state, colour, reasons, needs_plan, as_of, baseline_colour, replan_count, recheck_on = row
             loaded = milestones.get(project_id) or _ProjectMilestones([], [])
-            result = context.evaluate_project(
-                state=state,
-                milestones=loaded.current,
-                today=today,
-                escalations=escalations.get(project_id, ()),
-                items=items.get(project_id, ()),
-            )
+            inputs = dict(state=state, today=today, escalations=escalations.get(project_id, ()),
+                          items=items.get(project_id, ()))
+            result = context.evaluate_project(milestones=loaded.current, **inputs)
+            new_recheck_on = context.recheck_on(result, milestones=loaded.current, **inputs)
             # The same rules against the first plans: a red that a re-plan turned green
             # stays in view as the baseline colour (调整后绿). Unless a plan moved, the
             # inputs are the same, and so is the result.
-            baseline = result if not loaded.replanned else context.evaluate_project(
-                state=state,
-                milestones=loaded.baseline,
-                today=today,
-                escalations=escalations.get(project_id, ()),
-                items=items.get(project_id, ()),
-            )
+            baseline = result
+            if loaded.replanned:
+                baseline = context.evaluate_project(milestones=loaded.baseline, **inputs)
+                new_recheck_on = min(new_recheck_on, context.recheck_on(baseline, milestones=loaded.baseline, **inputs))
             new_colour = _stored(result.colour)
             new_reasons = result.reason_dicts
             new_baseline_colour = _stored(baseline.colour)
             new_replan_count = replans.get(project_id, 0)
             unchanged = (
-                new_colour, new_reasons, result.needs_plan, new_baseline_colour, new_replan_count,
-            ) == (colour, reasons, needs_plan, baseline_colour, replan_count)
+                new_colour, new_reasons, result.needs_plan, new_baseline_colour, new_replan_count, new_recheck_on,
+            ) == (colour, reasons, needs_plan, baseline_colour, replan_count, recheck_on)
             # Within a run the day is the run's; a project never computed is written once.
             if unchanged and as_of is not None and (in_run or as_of == today):
                 continue
@@ -279,6 +325,7 @@ def _recompute(
                 computed_as_of=today,
                 baseline_colour=new_baseline_colour,
                 replan_count=new_replan_count,
+                recheck_on=new_recheck_on,
             )
             if new_colour != colour:
                 project.colour_changed_at = now
@@ -300,6 +347,7 @@ def _recompute(
             RecomputeRun.objects.create(
                 as_of=today, started_at=now, finished_at=now, chunks=1, examined=len(current),
                 updated=len(changed), status_changes=len(status_changes), inputs=stamp,
+                shared_inputs=shared, due_only=due_only,
             )
         if any(c.to_colour == rules.RED and c.from_colour not in ("", rules.RED) for c in status_changes):
             push_soon()  # the groups hear of a new red once this commits
@@ -312,7 +360,7 @@ def _recompute(
         extra={
             "event": "recompute", "as_of": today.isoformat(), "examined": summary.examined,
             "updated": summary.updated, "status_changes": summary.status_changes,
-            "scope": "all" if project_ids is None else "projects", "seconds": seconds,
+            "scope": "all" if project_ids is None else "projects", "due_only": due_only, "seconds": seconds,
         },
     )
     return summary
@@ -321,7 +369,7 @@ def _recompute(
 # The project fields a recompute writes, and nothing else: writing them does not move the
 # inputs version (migration 0012 lists their columns; a test holds the two together).
 RESULT_FIELDS = ("colour", "reasons", "urgency", "needs_plan", "computed_as_of", "baseline_colour",
-                 "replan_count", "colour_changed_at")
+                 "replan_count", "recheck_on", "colour_changed_at")
 
 
 def _write_results(changed: list[Project]) -> None:
@@ -353,6 +401,7 @@ def _pg_update(projects: list[Project], fields: list[str]) -> None:
         "computed_as_of": "date",
         "baseline_colour": "varchar",
         "replan_count": "integer",
+        "recheck_on": "date",
         "colour_changed_at": "timestamptz",
     }
     assignments = ", ".join(f'"{f.column}" = v."{f.column}"' for f in columns)

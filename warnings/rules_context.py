@@ -19,6 +19,9 @@ from .models import CalendarDay, WarningPolicy
 from .workdays import WorkingCalendar, build_calendar
 
 
+NEVER = date.max  # a recheck day: time alone changes nothing (an inactive project, all done)
+
+
 def calendar_years(today: date) -> range:
     # Distances reach back to long-overdue nodes and forward to 540-day standards.
     return range(max(2000, today.year - 6), min(2100, today.year + 4))
@@ -119,6 +122,19 @@ class RulesContext:
             escalations=escalations, calendar=self.calendar, catalogue=self.catalogue,
             items=items if self.items_raise_colour else (),
         )
+
+    def recheck_on(
+        self, result: rules.ProjectResult, *, state: str, milestones: Sequence[rules.MilestoneFacts], today: date,
+        escalations: Sequence[rules.EscalationFacts] = (), items: Sequence[rules.ItemFacts] = (),
+    ) -> date:
+        """The first day `result` (of `evaluate_project` with the same arguments) may stop
+        holding with no input changed (rules.recheck_on); NEVER when time alone changes nothing."""
+        day = rules.recheck_on(
+            result, state=state, milestones=milestones, policy=self.policy, today=today,
+            escalations=escalations, calendar=self.calendar, catalogue=self.catalogue,
+            items=items if self.items_raise_colour else (),
+        )
+        return NEVER if day is None else day
 
     def facts_of(self, milestone: StoredMilestone) -> rules.MilestoneFacts:
         """A stored milestone (a Milestone, or a row with the same four fields) as the rules'

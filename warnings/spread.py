@@ -12,7 +12,8 @@ recompute, `recompute_projects`) and records the chunk in the same transaction, 
 
 A run records the inputs it starts from (`inputs_stamp`: the inputs version and the rules'
 code); a run of the same day that finds them unchanged since the last finished run has no
-chunks to send. Any number of workers share the chunks. Small districts never spread: below
+chunks to send; a run that finds the shared inputs as the last run left them cuts its chunks
+from the projects due a recheck only (`only_due_projects`). Any number of workers share the chunks. Small districts never spread: below
 RECOMPUTE_SPREAD_ABOVE projects the beat's task recomputes in-process, in one transaction.
 """
 from __future__ import annotations
@@ -27,7 +28,15 @@ from django.utils import timezone
 from projects.models import Project
 
 from .models import RecomputeChunk, RecomputeRun
-from .recompute import RecomputeSummary, inputs_stamp, nothing_changed_since_the_last_run, recompute_projects
+from .recompute import (
+    RecomputeSummary,
+    due_for_recheck,
+    inputs_stamp,
+    nothing_changed_since_the_last_run,
+    only_due_projects,
+    recompute_projects,
+    shared_inputs_stamp,
+)
 
 # A run older than this with chunks missing is abandoned (a chunk lost with its worker on a
 # broker that cannot give it back): the next run starts afresh.
@@ -60,26 +69,33 @@ def recompute_run_start(*, today: date, now: datetime | None = None) -> tuple[Re
         ).exists()
         if under_way:
             return None, []
-        stamp = inputs_stamp()
-        ids = list(Project.objects.order_by("id").values_list("id", flat=True))
+        stamp, shared = inputs_stamp(), shared_inputs_stamp()
         # No input written since the last run of the day: a run of no chunks, finished at once.
         unchanged = nothing_changed_since_the_last_run(today, stamp)
+        due_only = unchanged or only_due_projects(today, shared)
+        projects = Project.objects.order_by("id")
+        if due_only and not unchanged:
+            projects = projects.filter(due_for_recheck(today))
+        ids = list(projects.values_list("id", flat=True))
         size = chunk_size()
         chunks = [] if unchanged else [ids[start : start + size] for start in range(0, len(ids), size)]
         run = RecomputeRun.objects.create(
-            as_of=today, started_at=now, chunks=len(chunks), inputs=stamp, examined=len(ids) if unchanged else 0,
-            finished_at=None if chunks else now,
+            as_of=today, started_at=now, chunks=len(chunks), inputs=stamp, shared_inputs=shared, due_only=due_only,
+            examined=len(ids) if unchanged else 0, finished_at=None if chunks else now,
         )
     return run, chunks
 
 
-def recompute_chunk(*, run_id: int, index: int, project_ids: list[int], today: date) -> RecomputeSummary | None:
-    """Recompute one chunk and record it, in one transaction; None when it was already done."""
+def recompute_chunk(
+    *, run_id: int, index: int, project_ids: list[int], today: date, due_only: bool = False
+) -> RecomputeSummary | None:
+    """Recompute one chunk and record it, in one transaction; None when it was already done.
+    `due_only`: the run's (RecomputeRun.due_only), the chunk's projects still due a recheck."""
     if RecomputeChunk.objects.filter(run_id=run_id, index=index).exists():
         return None
     try:
         with transaction.atomic():
-            summary = recompute_projects(project_ids, today=today, in_run=True)
+            summary = recompute_projects(project_ids, today=today, in_run=True, due_only=due_only)
             RecomputeChunk.objects.create(
                 run_id=run_id, index=index, examined=summary.examined, updated=summary.updated,
                 status_changes=summary.status_changes, done_at=timezone.now(),

@@ -37,13 +37,14 @@ def recompute_all_warnings(self) -> dict:
         return {"as_of": today.isoformat(), "skipped": "a run for this day is under way"}
     queue = (self.request.delivery_info or {}).get("routing_key")
     for index, project_ids in enumerate(chunks):
-        recompute_warnings_chunk.apply_async((run.pk, index, project_ids, today.isoformat()), queue=queue)
+        recompute_warnings_chunk.apply_async((run.pk, index, project_ids, today.isoformat(), run.due_only), queue=queue)
     return {"as_of": today.isoformat(), "run": run.pk, "chunks": len(chunks)}
 
 
 @shared_task(name="qiantang_warnings.tasks.recompute_warnings_chunk")
-def recompute_warnings_chunk(run_id: int, index: int, project_ids: list[int], as_of: str) -> dict:
-    summary = recompute_chunk(run_id=run_id, index=index, project_ids=project_ids, today=date.fromisoformat(as_of))
+def recompute_warnings_chunk(run_id: int, index: int, project_ids: list[int], as_of: str, due_only: bool = False) -> dict:
+    summary = recompute_chunk(run_id=run_id, index=index, project_ids=project_ids, today=date.fromisoformat(as_of),
+                              due_only=due_only)
     if summary is None:
         return {"run": run_id, "chunk": index, "already": True}
     return {"run": run_id, "chunk": index, "examined": summary.examined, "updated": summary.updated}

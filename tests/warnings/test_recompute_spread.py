@@ -41,7 +41,8 @@ def forget_results():
     writes, these included, change no input; without its record the next run is a first)."""
     RecomputeRun.objects.all().delete()
     StatusChange.objects.all().delete()
-    Project.objects.update(colour="", reasons=[], needs_plan=False, computed_as_of=None, baseline_colour="", replan_count=0)
+    Project.objects.update(colour="", reasons=[], needs_plan=False, computed_as_of=None, baseline_colour="", replan_count=0,
+                           recheck_on=None)
 
 
 @pytest.fixture
