@@ -134,6 +134,40 @@ def test_a_write_of_a_project_s_own_inputs_empties_its_recheck_day_and_only_its(
     assert latest_run().due_only and summary.examined == 1
 
 
+MANY_WRITES = ["items bulk create", "milestones bulk update", "items bulk delete", "item moved to another project"]
+
+
+@pytest.mark.parametrize("kind", MANY_WRITES)
+def test_one_statement_writing_several_projects_inputs_empties_each_one_s_day_and_no_other(
+    make_project, today, kind, role_users
+):
+    """On PostgreSQL the triggers run once per statement over the rows it wrote (old and new)."""
+    first, second, other = (make_project(code, milestones={"signing": {"planned_date": today + 100 * D}})
+                            for code in ("QT-A", "QT-B", "QT-O"))
+    department = Department.objects.create(name="区住建局")
+    item = {"need": "腾地", "department": department, "deadline": today + 100 * D, "raised_by": role_users["cadre1"]}
+    if kind in ("items bulk delete", "item moved to another project"):
+        CoordinationItem.objects.create(project=first, **item)
+        if kind == "items bulk delete":
+            CoordinationItem.objects.create(project=second, **item)
+    recompute_all(today=today, now=at(today))
+    assert set(Project.objects.values_list("recheck_on", flat=True)) == {today + 85 * D}
+    if kind == "items bulk create":
+        CoordinationItem.objects.bulk_create([CoordinationItem(project=first, **item),
+                                              CoordinationItem(project=second, **item)])
+    elif kind == "milestones bulk update":
+        Milestone.objects.filter(project__in=[first, second], milestone_type__code="signing").update(
+            planned_date=today - 2 * D)
+    elif kind == "items bulk delete":
+        CoordinationItem.objects.filter(project__in=[first, second]).delete()
+    else:
+        CoordinationItem.objects.filter(project=first).update(project=second)
+    days = dict(Project.objects.values_list("code", "recheck_on"))
+    assert days == {"QT-A": None, "QT-B": None, "QT-O": today + 85 * D}
+    summary = recompute_all(today=today + D, now=at(today + D))
+    assert latest_run().due_only and summary.examined == 2
+
+
 def test_the_recompute_s_own_writes_keep_the_day_it_wrote(make_project, today):
     project = make_project("QT-W", milestones={"signing": {"planned_date": today - 3 * D}})  # red
     recompute_projects([project.pk], today=today, now=at(today))
