@@ -290,7 +290,7 @@ def _recompute(
         items = _load_items(scope, in_run=in_run, due_on=due_on) if context.items_raise_colour else {}
         replans = _load_replan_counts(scope, in_run=in_run, due_on=due_on)
 
-        changed: list[Project] = []
+        changed: list[dict] = []  # the results to write, one row per project: RESULT_FIELDS and id
         status_changes: list[StatusChange] = []
         for project_id, row in current.items():
             _id, state, colour, reasons, needs_plan, as_of, baseline_colour, replan_count, recheck_on = row
@@ -316,19 +316,20 @@ def _recompute(
             # Within a run the day is the run's; a project never computed is written once.
             if unchanged and as_of is not None and (in_run or as_of == today):
                 continue
-            project = Project(
-                id=project_id,
-                colour=new_colour,
-                reasons=new_reasons,
-                urgency=urgency_key(new_reasons),
-                needs_plan=result.needs_plan,
-                computed_as_of=today,
-                baseline_colour=new_baseline_colour,
-                replan_count=new_replan_count,
-                recheck_on=new_recheck_on,
-            )
+            # A plain row, not a Project: a next-day run writes tens of thousands.
+            written = {
+                "id": project_id,
+                "colour": new_colour,
+                "reasons": new_reasons,
+                "urgency": urgency_key(new_reasons),
+                "needs_plan": result.needs_plan,
+                "computed_as_of": today,
+                "baseline_colour": new_baseline_colour,
+                "replan_count": new_replan_count,
+                "recheck_on": new_recheck_on,
+            }
             if new_colour != colour:
-                project.colour_changed_at = now
+                written["colour_changed_at"] = now
                 status_changes.append(
                     StatusChange(
                         project_id=project_id,
@@ -339,7 +340,7 @@ def _recompute(
                         reasons=new_reasons,
                     )
                 )
-            changed.append(project)
+            changed.append(written)
 
         _write_results(changed)
         StatusChange.objects.bulk_create(status_changes, batch_size=CHUNK)
@@ -372,19 +373,20 @@ RESULT_FIELDS = ("colour", "reasons", "urgency", "needs_plan", "computed_as_of",
                  "replan_count", "recheck_on", "colour_changed_at")
 
 
-def _write_results(changed: list[Project]) -> None:
-    with_colour_change = [p for p in changed if p.colour_changed_at is not None]
-    without = [p for p in changed if p.colour_changed_at is None]
+def _write_results(changed: list[dict]) -> None:
+    """Write each row's RESULT_FIELDS (colour_changed_at only where the colour changed)."""
+    with_colour_change = [row for row in changed if "colour_changed_at" in row]
+    without = [row for row in changed if "colour_changed_at" not in row]
     fields = [name for name in RESULT_FIELDS if name != "colour_changed_at"]
     if connection.vendor == "postgresql":
         _pg_update(with_colour_change, list(RESULT_FIELDS))
         _pg_update(without, fields)
         return
-    Project.objects.bulk_update(with_colour_change, list(RESULT_FIELDS), batch_size=500)
-    Project.objects.bulk_update(without, fields, batch_size=500)
+    for rows, names in ((with_colour_change, list(RESULT_FIELDS)), (without, fields)):
+        Project.objects.bulk_update([Project(**row) for row in rows], names, batch_size=500)
 
 
-def _pg_update(projects: list[Project], fields: list[str]) -> None:
+def _pg_update(projects: list[dict], fields: list[str]) -> None:
     """One UPDATE … FROM jsonb_to_recordset(%s) per chunk: the chunk's rows travel as one
     JSON document (made by the json module's C encoder), so neither the statement nor the
     driver's work grows with the chunk (a VALUES list of 2,000 rows has 16,000 placeholders
@@ -417,7 +419,7 @@ def _pg_update(projects: list[Project], fields: list[str]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(projects), CHUNK):
             rows = [
-                {"id": project.id, **{f.column: plain(getattr(project, f.attname)) for f in columns}}
+                {"id": project["id"], **{f.column: plain(project[f.name]) for f in columns}}
                 for project in projects[start : start + CHUNK]
             ]
             cursor.execute(statement, [json.dumps(rows, ensure_ascii=False)])

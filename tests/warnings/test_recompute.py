@@ -285,7 +285,7 @@ def test_recompute_projects_touches_only_the_given_projects(make_project, today,
     real_write = recompute._write_results
     monkeypatch.setattr(
         recompute, "_write_results",
-        lambda changed: written.extend(p.id for p in changed) or real_write(changed),
+        lambda changed: written.extend(row["id"] for row in changed) or real_write(changed),
     )
 
     summary = recompute_projects([third.id, first.id, first.id], today=today)
@@ -320,7 +320,7 @@ def test_only_projects_whose_result_changed_are_written(make_project, today, mon
     real_write = recompute._write_results
     monkeypatch.setattr(
         recompute, "_write_results",
-        lambda changed: written.extend(p.id for p in changed) or real_write(changed),
+        lambda changed: written.extend(row["id"] for row in changed) or real_write(changed),
     )
 
     with CaptureQueriesContext(connection) as captured:
