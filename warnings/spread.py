@@ -13,8 +13,9 @@ recompute, `recompute_projects`) and records the chunk in the same transaction, 
 A run records the inputs it starts from (`inputs_stamp`: the inputs version and the rules'
 code); a run of the same day that finds them unchanged since the last finished run has no
 chunks to send; a run that finds the shared inputs as the last run left them cuts its chunks
-from the projects due a recheck only (`only_due_projects`). Any number of workers share the chunks. Small districts never spread: below
-RECOMPUTE_SPREAD_ABOVE projects the beat's task recomputes in-process, in one transaction.
+from the projects due a recheck only (`only_due_projects`). Any number of workers share the
+chunks. Small districts never spread: below RECOMPUTE_SPREAD_ABOVE projects the beat's task
+recomputes in-process, in one transaction.
 """
 from __future__ import annotations
 
