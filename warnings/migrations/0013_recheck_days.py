@@ -26,14 +26,15 @@ _inputs = import_module("qiantang_warnings.migrations.0012_inputs_version")
 
 SHARED_INPUTS = ["projects_milestonetype", "warnings_warningpolicy", "warnings_calendarday", "projects_department"]
 SHARED_INPUTS_VERSION = {"trigger": "qiantang_shared_inputs_version", "function": "qiantang_bump_shared_inputs_version"}
-# A project's own inputs: table -> its projects, given the rows a statement wrote ({rows}): as a
-# query over PostgreSQL's transition table, and for SQLite's row triggers ({rows} = OLD or NEW).
+# A project's own inputs: table -> its projects, as a query over the rows a statement wrote
+# ({rows}: PostgreSQL's transition table) ...
 OWN_INPUTS = {
     "projects_milestone": "SELECT project_id FROM {rows}",
     "projects_coordinationitem": "SELECT project_id FROM {rows}",
     "warnings_escalation": "SELECT project_id FROM {rows}",
     "projects_milestonereplan": "SELECT project_id FROM projects_milestone WHERE id IN (SELECT milestone_id FROM {rows})",
 }
+# ... and as the project of one row ({row}: OLD or NEW) for SQLite's row triggers.
 SQLITE_ROW = {
     "projects_milestone": "{row}.project_id",
     "projects_coordinationitem": "{row}.project_id",
