@@ -1,9 +1,12 @@
 """Admin for departments, projects, milestone types and milestones."""
+from datetime import date
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -200,7 +203,7 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     list_per_page = 50
     inlines = [MilestoneInline]  # qiantang_warnings.admin adds the escalations
     readonly_fields = [
-        "colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at", "recheck_on",
+        "colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at", "recheck_day",
         "created_at", "updated_at",
     ]
     fieldsets = [
@@ -210,7 +213,7 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
         (_("调整计划"), {"fields": ["direct_replan_allowed"]}),
         (
             _("预警（由系统计算）"),
-            {"fields": ["colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at", "recheck_on"]},
+            {"fields": ["colour", "reason_list", "needs_plan", "computed_as_of", "colour_changed_at", "recheck_day"]},
         ),
         (_("记录"), {"fields": ["created_at", "updated_at"]}),
     ]
@@ -231,6 +234,15 @@ class ProjectAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     @admin.display(description=_("预警原因"))
     def reason_list(self, obj):
         return "；".join(obj.reason_texts) or "—"
+
+    @admin.display(description=_("下次复核日期"))
+    def recheck_day(self, obj):
+        """The day the next full recompute looks at the project again (Project.recheck_on)."""
+        if obj.recheck_on is None:
+            return _("下次重算时")
+        if obj.recheck_on == date.max:
+            return _("不会随时间变化")
+        return date_format(obj.recheck_on)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Milestone:

@@ -384,6 +384,20 @@ def test_changing_a_project_s_state_recomputes_it(office, world, frozen):
     assert (project.colour, project.computed_as_of) == ("", TODAY)
 
 
+def test_the_project_page_says_when_the_next_full_recompute_looks_at_it_again(office, world, frozen):
+    project = world["project"]
+    page = office.get(url(Project, "change", project.pk)).content.decode()
+    assert "下次复核日期" in page and "下次重算时" in page  # never computed: at the next run
+    recompute_all(today=TODAY)
+    project.refresh_from_db()
+    assert project.recheck_on is not None and project.recheck_on > TODAY
+    page = office.get(url(Project, "change", project.pk)).content.decode()
+    assert f"{project.recheck_on.year}年{project.recheck_on.month}月{project.recheck_on.day}日" in page
+    Project.objects.filter(pk=project.pk).update(state="paused")
+    recompute_all(today=TODAY)
+    assert "不会随时间变化" in office.get(url(Project, "change", project.pk)).content.decode()
+
+
 # --- Project codes (项目编号) ------------------------------------------------
 
 CODE_MESSAGE = (
