@@ -813,21 +813,28 @@ def test_a_runs_own_writes_leave_nothing_for_the_next_run_of_the_day(make_projec
 def test_the_inputs_trigger_watches_every_project_column_but_the_results():
     """A column added to the project table must be watched (migration 0012's note): the
     trigger's columns are every concrete column of the model but what a recompute writes."""
-    expected = {f.column for f in Project._meta.concrete_fields} - {
+    assert project_columns_watched_by("qiantang_inputs_version") == project_input_columns()
+
+
+def project_input_columns() -> set[str]:
+    """Every concrete column of the project table but what a recompute writes."""
+    return {f.column for f in Project._meta.concrete_fields} - {
         Project._meta.get_field(name).column for name in recompute.RESULT_FIELDS
     }
+
+
+def project_columns_watched_by(trigger: str) -> set[str]:
+    """The project columns whose UPDATE fires `trigger` (SQLite: its `_projects_project_update`)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT event_object_column FROM information_schema.triggered_update_columns"
-                " WHERE trigger_name = 'qiantang_inputs_version' AND event_object_table = 'projects_project'"
+                " WHERE trigger_name = %s AND event_object_table = 'projects_project'", [trigger]
             )
-            watched = {row[0] for row in cursor.fetchall()}
-        else:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'qiantang_inputs_version_projects_project_update'")
-            (sql,) = cursor.fetchone()
-            watched = {name.strip().strip('"') for name in sql.split(" UPDATE OF ", 1)[1].split(" ON ", 1)[0].split(",")}
-    assert watched == expected
+            return {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [f"{trigger}_projects_project_update"])
+        (sql,) = cursor.fetchone()
+        return {name.strip().strip('"') for name in sql.split(" UPDATE OF ", 1)[1].split(" ON ", 1)[0].split(",")}
 
 
 @pytest.mark.parametrize("write", ["milestone", "policy", "calendar", "escalation", "rules code", "project",

@@ -16,7 +16,7 @@ from qiantang_warnings.models import CalendarDay, Escalation, RecomputeRun, Warn
 from qiantang_warnings.recompute import recompute_all, recompute_projects
 from qiantang_warnings.rules_context import NEVER
 
-from .test_recompute import D, _concurrent, at
+from .test_recompute import D, _concurrent, at, project_columns_watched_by, project_input_columns
 
 RESULTS = ("colour", "reasons", "needs_plan", "baseline_colour", "replan_count", "urgency")
 
@@ -225,21 +225,7 @@ def test_every_project_is_evaluated_when_the_last_run_cannot_vouch_for_them(make
 @pytest.mark.django_db
 def test_the_project_trigger_watches_every_project_column_but_the_results():
     """A column added to the project table must be watched (migration 0013's note)."""
-    expected = {f.column for f in Project._meta.concrete_fields} - {
-        Project._meta.get_field(name).column for name in recompute.RESULT_FIELDS
-    }
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT event_object_column FROM information_schema.triggered_update_columns"
-                " WHERE trigger_name = 'qiantang_recheck' AND event_object_table = 'projects_project'"
-            )
-            watched = {row[0] for row in cursor.fetchall()}
-        else:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'qiantang_recheck_projects_project_update'")
-            (sql,) = cursor.fetchone()
-            watched = {name.strip().strip('"') for name in sql.split(" UPDATE OF ", 1)[1].split(" ON ", 1)[0].split(",")}
-    assert watched == expected
+    assert project_columns_watched_by("qiantang_recheck") == project_input_columns()
 
 
 @pytest.mark.services
