@@ -29,7 +29,8 @@ from .models import (
     Project,
     ReplanProposal,
 )
-from .services import milestone_change_record, stored_planned_date
+from . import permissions
+from .services import REPLAN_NEEDS_PROPOSAL, milestone_change_record, stored_planned_date
 
 # The admin signs in through the same throttle as the site, so a lock holds at both.
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -91,6 +92,9 @@ class MilestoneForm(forms.ModelForm):
     replan_reason = forms.CharField(
         label=_("调整原因"), required=False, widget=forms.TextInput(attrs={"size": 20})
     )
+    # Who saves (set by the admin classes below, see with_requesting_user): a staff user who
+    # may not re-plan directly proposes on the project page, as everywhere else.
+    requesting_user = None
 
     class Meta:
         model = Milestone
@@ -104,6 +108,14 @@ class MilestoneForm(forms.ModelForm):
         if self.errors:
             return cleaned
         previous = stored_planned_date(self.instance)
+        replans = previous is not None and cleaned.get("planned_date") != previous
+        if (
+            replans
+            and self.requesting_user is not None
+            and not permissions.may_replan_directly(self.requesting_user, self.instance)
+        ):
+            self.add_error("planned_date", REPLAN_NEEDS_PROPOSAL)
+            return cleaned
         self.instance.planned_date = cleaned.get("planned_date")
         self.instance.actual_date = cleaned.get("actual_date")
         try:
@@ -129,6 +141,11 @@ class MilestoneForm(forms.ModelForm):
             by=by,
             today=local_today(),
         )
+
+
+def with_requesting_user(form_class, user):
+    """The admin's milestone form class, knowing who saves (MilestoneForm.requesting_user)."""
+    return type(form_class.__name__, (form_class,), {"requesting_user": user})
 
 
 class MilestoneInlineFormSet(BaseInlineFormSet):
@@ -163,6 +180,11 @@ class MilestoneInline(admin.TabularInline):
     readonly_fields = ["baseline_date"]
     autocomplete_fields = ["owner_department"]
     ordering = ["milestone_type__order"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = with_requesting_user(formset.form, request.user)
+        return formset
 
 
 @admin.register(Department)
@@ -304,6 +326,14 @@ class MilestoneAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
     ]
     inlines = [MilestoneReplanInline]
 
+    def get_form(self, request, obj=None, **kwargs):
+        return with_requesting_user(super().get_form(request, obj, **kwargs), request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        # Every project has a milestone of every catalogue type (its page lists them all);
+        # clearing the dates empties one. A project's deletion still takes its milestones.
+        return False
+
     def save_model(self, request, obj, form, change):
         form._save_with_history(obj, by=request.user)
 
@@ -322,6 +352,10 @@ class MilestoneReplanAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A re-plan is history: deleting it would lower the project's re-plan count.
         return False
 
 

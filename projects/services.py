@@ -13,11 +13,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qiantang_warnings.services import recompute_projects
 
 from . import permissions
 from .models import Milestone, MilestoneReplan, ProgressEntry, Project
+
+# A red must not vanish because its cadre moved the date: they propose it (projects.replans),
+# the office decides. The staff form and the admin refuse with the same words.
+REPLAN_NEEDS_PROPOSAL = gettext_lazy(
+    "已有的计划完成日期须申请调整，由投资管理科审核（请使用“申请调整计划”）"
+)
 
 PROGRESS_FIELDS = {
     ProgressEntry.Kind.PROGRESS: "progress_note",
@@ -131,11 +138,7 @@ def milestone_edit(
             return current
         replans = current.planned_date is not None and planned_date != current.planned_date
         if replans and by is not None and not permissions.may_replan_directly(by, current):
-            # A red must not vanish because its cadre moved the date: they propose it
-            # (projects.replans), the office decides.
-            raise ValidationError({"planned_date": _(
-                "已有的计划完成日期须申请调整，由投资管理科审核（请使用“申请调整计划”）"
-            )})
+            raise ValidationError({"planned_date": REPLAN_NEEDS_PROPOSAL})
         marks_not_applicable = not_applicable and not current.not_applicable
         if marks_not_applicable and by is not None and not not_applicable_reason.strip():
             raise ValidationError({"not_applicable_reason": _("标记不适用须填写原因")})

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -649,6 +649,82 @@ def test_replans_keep_the_first_planned_date_as_baseline(office, world, frozen, 
     ]
     page = office.get(url(Milestone, "change", milestone.pk)).content.decode()
     assert "拿地延后" in page and "规划调整" in page
+
+
+@pytest.fixture
+def staff_cadre(client, role_users):
+    """cadre1, the project's responsible cadre, given admin access (is_staff) by mistake:
+    the admin must ask for a proposal just as the project page does."""
+    cadre = role_users["cadre1"]
+    cadre.is_staff = True
+    cadre.save(update_fields=["is_staff"])
+    client.force_login(cadre)
+    return client
+
+
+def test_a_staff_cadre_cannot_replan_through_the_admin(staff_cadre, world, frozen):
+    milestone = world["milestone"]
+    replans_before = MilestoneReplan.objects.count()
+    response = _post_milestone(
+        staff_cadre, milestone, planned_date=TODAY + 90 * D, replan_reason="想往后挪"
+    )
+    assert response.status_code == 200
+    assert any("已有的计划完成日期须申请调整" in error for error in form_errors(response))
+    assert _unchanged(milestone)
+    assert MilestoneReplan.objects.count() == replans_before
+
+
+def test_a_staff_cadre_cannot_replan_in_the_project_page_inline(staff_cadre, world, role_users, frozen):
+    project, milestone = world["project"], world["milestone"]
+    role_users["cadre1"].user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_project", "change_project"])
+    )
+    page = staff_cadre.get(url(Project, "change", project.pk))
+    assert page.status_code == 200
+    data = form_data(page)
+    prefix = inline_prefix(page, Milestone)
+    index = next(
+        i for i in range(int(data[f"{prefix}-TOTAL_FORMS"]))
+        if data[f"{prefix}-{i}-id"] == str(milestone.pk)
+    )
+    data[f"{prefix}-{index}-planned_date"] = (TODAY + 90 * D).isoformat()
+    data[f"{prefix}-{index}-replan_reason"] = "想往后挪"
+    response = staff_cadre.post(url(Project, "change", project.pk), data)
+    assert response.status_code == 200
+    assert any("已有的计划完成日期须申请调整" in error for error in form_errors(response))
+    assert _unchanged(milestone)
+
+
+def test_a_staff_cadre_may_replan_in_the_admin_where_the_office_allowed_it(staff_cadre, world, frozen):
+    milestone = world["milestone"]
+    Project.objects.filter(pk=world["project"].pk).update(direct_replan_allowed=True)
+    response = _post_milestone(
+        staff_cadre, milestone, planned_date=TODAY + 90 * D, replan_reason="区里同意"
+    )
+    assert response.status_code == 302, form_errors(response)
+    assert Milestone.objects.get(pk=milestone.pk).planned_date == TODAY + 90 * D
+
+
+def test_a_staff_cadre_still_sets_a_first_plan_in_the_admin(staff_cadre, world, frozen):
+    blank = Milestone.objects.get(project=world["project"], milestone_type__code="land_listing")
+    response = _post_milestone(staff_cadre, blank, planned_date=TODAY + 20 * D)
+    assert response.status_code == 302, form_errors(response)
+    assert Milestone.objects.get(pk=blank.pk).baseline_date == TODAY + 20 * D
+
+
+def test_no_one_deletes_a_milestone_or_a_replan_in_the_admin(office, world, frozen):
+    milestone = world["milestone"]
+    replan = MilestoneReplan.objects.get(milestone=milestone)
+    for obj in (milestone, replan):
+        assert office.get(url(type(obj), "delete", obj.pk)).status_code == 403
+        assert office.post(url(type(obj), "delete", obj.pk), {"post": "yes"}).status_code == 403
+    changelist = office.post(
+        url(Milestone, "changelist"),
+        {"action": "delete_selected", "_selected_action": [milestone.pk], "post": "yes"},
+    )
+    assert changelist.status_code in (200, 302)
+    assert Milestone.objects.filter(pk=milestone.pk).exists()
+    assert MilestoneReplan.objects.filter(pk=replan.pk).exists()
 
 
 # --- The policy page warns about years no calendar covers ----------------------
