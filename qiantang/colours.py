@@ -1,7 +1,8 @@
 """The three colours (预警等级), once: their names, their order, their labels and the palette
 every reader takes — the rules, the lists' ordering, the admin badges, the trend chart, the
-exported workbook and the emails. static/css/app.css repeats the screen colours as CSS
-variables (a stylesheet cannot import Python); tests/test_colours.py keeps the two equal."""
+exported workbook and the emails. static/css/app.css repeats the palettes it uses as CSS
+variables in :root (a stylesheet cannot import Python): --red for SCREEN, --red-text for ON_PAGE,
+--red-tint, --red-shape, --red-on-dark; tests/test_colours.py keeps the two equal."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -46,7 +47,14 @@ def label(colour: str | None, wording: str = SHORT) -> str:
 SCREEN = {RED: "#d93025", YELLOW: "#f4b400", GREEN: "#188038"}
 # Lines and text on white (the yellow darkened to stay legible): the trend chart.
 ON_WHITE = {RED: "#c5221f", YELLOW: "#a87400", GREEN: "#188038"}
-# Light backgrounds behind dark text: the emails' count cells.
+# Text and thin marks on the pages' light background (darker than the screen palette, which
+# small type cannot carry): the dashboard's breakdown counts, baseline-colour tags, re-plans.
+ON_PAGE = {RED: "#b3261e", YELLOW: "#7a5600", GREEN: "#12652c"}
+# The small shapes beside a colour on the pages (the triangle's yellow darkened to stand out).
+SHAPE = {RED: SCREEN[RED], YELLOW: "#c98f00", GREEN: SCREEN[GREEN]}
+# On the meeting-room screen's dark background (the green lightened to stand out).
+ON_DARK = {RED: SCREEN[RED], YELLOW: SCREEN[YELLOW], GREEN: "#34a853"}
+# Light backgrounds behind dark text: the emails' count cells, the rankings' best and worst rows.
 TINT = {RED: "#fef2f2", YELLOW: "#fefce8", GREEN: "#f0fdf4"}
 # Dark text on those tints: the emails' count labels.
 ON_TINT = {RED: "#b91c1c", YELLOW: "#a16207", GREEN: "#15803d"}

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin
+from qiantang import colours
 from qiantang.clock import local_today
 
 from .models import CalendarDay, Escalation, RecomputeRun, StatusChange, WarningPolicy
@@ -250,7 +251,7 @@ class ChatRobotAdmin(LastErrorColumnMixin, admin.ModelAdmin):
         if not obj.enabled:
             return _("已停用")
         if obj.refused:
-            return format_html('<strong style="color:#c5221f">{}</strong>', _("被拒绝，待处理"))
+            return format_html('<strong style="color:{}">{}</strong>', colours.ON_WHITE[colours.RED], _("被拒绝，待处理"))
         if obj.paused_until and obj.paused_until > timezone.now():
             return _("限流中，%(time)s后继续") % {"time": timezone.localtime(obj.paused_until).strftime("%H:%M")}
         if obj.last_success_at:

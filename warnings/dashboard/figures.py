@@ -212,7 +212,7 @@ def _rows(dimension: str, totals: dict, filters: dict) -> list[BreakdownRow]:
         for key, (label, counts, needs_plan) in totals.items()
     ]
     # Worst first: most red, then most yellow; then by name.
-    result.sort(key=lambda r: (-r.counts["red"], -r.counts["yellow"], r.key == "", r.label))
+    result.sort(key=lambda r: (-r.counts[colours.RED], -r.counts[colours.YELLOW], r.key == "", r.label))
     return result
 
 

@@ -21,9 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from qiantang.colours import GREEN, RED, YELLOW
+
 WEIGHT_COLOUR, WEIGHT_MILESTONES, WEIGHT_ITEMS = 40, 30, 30
 SLIP_DAYS_PER_POINT, SLIP_PENALTY_CAP = 5, 20
-COLOUR_POINTS = {"green": 1.0, "yellow": 0.5, "red": 0.0}
+COLOUR_POINTS = {GREEN: 1.0, YELLOW: 0.5, RED: 0.0}
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Standing:
         counted = self.red + self.yellow + self.green
         if not counted:
             return 1.0
-        return (self.green * COLOUR_POINTS["green"] + self.yellow * COLOUR_POINTS["yellow"]) / counted
+        return (self.green * COLOUR_POINTS[GREEN] + self.yellow * COLOUR_POINTS[YELLOW]) / counted
 
     @property
     def milestone_share(self) -> float:

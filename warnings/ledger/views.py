@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from projects import permissions
 from projects.filters import ProjectFilterForm
+from qiantang import colours
 from qiantang.clock import local_today
 from qiantang.htmx import login_required
 
@@ -66,7 +67,7 @@ def ledger_detail(request, pk):
         form.is_valid()  # invalid values are ignored, as on the dashboard
         cleaned = form.cleaned_data
     rows = filtered_rows(ledger, cleaned)
-    counts = {colour: 0 for colour in ("red", "yellow", "green")}
+    counts = {colour: 0 for colour in colours.WORST_FIRST}
     for colour, count in rows.order_by().values_list("colour").annotate(n=Count("id")):
         if colour in counts:
             counts[colour] = count
