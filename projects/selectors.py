@@ -1,4 +1,7 @@
 """Reads for the staff pages."""
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from qiantang import colours
@@ -43,11 +46,12 @@ def listed_projects():
     )
 
 
-def project_board(*, show: str | None = None) -> dict:
-    """Projects with their stored colour, worst first, and the counts per colour.
+def project_board(*, per_page: int, show: str | None = None, page: str | None = None) -> dict:
+    """One page of projects with their stored colour, worst first, and the counts per colour.
 
-    `show` is one of BOARD_FILTERS (anything else shows every project).
-    Two queries whatever the number of projects: the list and the counts.
+    `show` is one of BOARD_FILTERS (anything else shows every project); `page` is the
+    page number as typed in the URL (a bad one gives the first or the last page).
+    Two queries whatever the number of projects: the counts and the page's rows.
     """
     show = show if show in BOARD_FILTERS else None
     projects = listed_projects()
@@ -66,4 +70,16 @@ def project_board(*, show: str | None = None) -> dict:
         **as_of_aggregates(),
     )
     as_of = results_as_of(counts)
-    return {"projects": projects, "counts": counts, "as_of": as_of, "show": show}
+    paginator = Paginator(projects, per_page)
+    # Every filter's count is one of the counts above (same condition, see BOARD_FILTERS),
+    # so the paginator takes it from there instead of running a COUNT of its own.
+    paginator.count = counts[show or "total"]
+    board_page = paginator.get_page(page)
+    return {
+        "page": board_page,
+        "projects": board_page.object_list,
+        "counts": counts,
+        "as_of": as_of,
+        "show": show,
+        "query": urlencode({"show": show}) if show else "",  # kept in the pager's links
+    }

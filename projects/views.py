@@ -45,7 +45,11 @@ DETAIL = "projects/detail.html"
 @login_required
 @require_GET
 def home(request):
-    return render(request, "projects/home.html", project_board(show=request.GET.get("show")))
+    """The board: counts per colour and one page of projects, worst colour first."""
+    board = project_board(
+        show=request.GET.get("show"), page=request.GET.get("page"), per_page=PAGE_SIZE
+    )
+    return render(request, "projects/home.html", board)
 
 
 @login_required

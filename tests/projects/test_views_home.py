@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from projects.demo import seed_demo
 from projects.models import Project
+from projects.selectors import BOARD_FILTERS, listed_projects
+from projects.views import PAGE_SIZE
 from qiantang_warnings.models import Escalation
 from qiantang_warnings.recompute import recompute_all
 
@@ -163,12 +165,68 @@ def test_query_count_does_not_grow_with_projects(
 ):
     seed_demo(projects=120, password="demo-pw-views", today=today)
     client.force_login(get_user_model().objects.get(username="cadre1"))
-    # session, user, the counts, the list: nothing per project.
+    # session, user, the counts, the page's rows: nothing per project, and no COUNT of
+    # its own for the pager (the counts query already has every filter's number).
     with django_assert_max_num_queries(4):
         response = client.get("/")
-    assert len(rows(response)) == 120
+    assert len(rows(response)) == PAGE_SIZE
+    page = response.context["page"]
+    assert (page.paginator.count, page.paginator.num_pages) == (120, 3)
+    assert "第 1 / 3 页" in response.content.decode()
+    for params in ({"show": "red"}, {"page": "3"}, {"show": "green", "page": "2"}):
+        with django_assert_max_num_queries(4):
+            assert client.get("/", params).status_code == 200
+
+
+@pytest.fixture
+def big_board(db, today):
+    """More projects than one page holds."""
+    seed_demo(projects=120, password="demo-pw-views", today=today)
+    return list(listed_projects().values_list("code", flat=True))
+
+
+def test_later_pages_show_the_rest_worst_first(client, big_board):
+    client.force_login(get_user_model().objects.get(username="cadre1"))
+    seen = []
+    for number in (1, 2, 3):
+        response = client.get("/", {"page": number})
+        seen += rows(response)
+    assert seen == big_board  # every project once, in the list's order
+    assert len(rows(client.get("/", {"page": 2}))) == PAGE_SIZE
+    assert len(rows(response)) == 120 - 2 * PAGE_SIZE
+
+    page = client.get("/", {"page": 2}).content.decode()
+    assert 'href="?page=1"' in page and 'href="?page=3"' in page
+    assert "第 2 / 3 页" in page
+
+
+def test_the_filter_survives_paging(client, big_board, django_assert_max_num_queries):
+    green = list(listed_projects().filter(BOARD_FILTERS["green"]).values_list("code", flat=True))
+    assert len(green) > PAGE_SIZE  # the demo's mix: most projects are green
+    client.force_login(get_user_model().objects.get(username="cadre1"))
+
+    first = client.get("/", {"show": "green"})
+    assert first.context["page"].paginator.count == first.context["counts"]["green"] == len(green)
+    assert 'href="?show=green&amp;page=2"' in first.content.decode()
     with django_assert_max_num_queries(4):
-        client.get("/", {"show": "red"})
+        second = client.get("/", {"show": "green", "page": 2})
+    assert rows(first) + rows(second) == green[: 2 * PAGE_SIZE]
+    page = second.content.decode()
+    assert 'href="?show=green&amp;page=1"' in page
+    assert 'aria-current="page">' in page and second.context["show"] == "green"
+
+
+@pytest.mark.parametrize("number", ["abc", "0", "-1", "999", "1.5", "", "\x00"])
+def test_a_bad_page_number_is_not_an_error(client, big_board, number):
+    client.force_login(get_user_model().objects.get(username="cadre1"))
+    response = client.get("/", {"page": number})
+    assert response.status_code == 200
+    assert len(rows(response)) in (PAGE_SIZE, 120 - 2 * PAGE_SIZE)
+
+
+def test_one_page_has_no_pager(client, role_users, board):
+    client.force_login(role_users["cadre1"])
+    assert 'class="pager"' not in client.get("/").content.decode()
 
 
 def test_logout_is_a_post(client, role_users):
