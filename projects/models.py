@@ -12,10 +12,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-# The date range is the kernel's; imported here too because the first migrations name the
-# validator by this module's path.
 from qiantang.colours import Colour
-from qiantang.dates import EARLIEST_DATE, LATEST_DATE, validate_date_in_range  # noqa: F401
+# The date range is the kernel's; the first migrations name the validator by this module's path.
+from qiantang.dates import validate_date_in_range
 from qiantang_warnings.reasons import render_reason, urgency_key
 
 from .codes import normalize_project_code, validate_project_code

@@ -18,8 +18,14 @@ def validate_date_in_range(value):
     """Model and form field validator."""
     if value is not None and not is_in_range(value):
         raise ValidationError(
-            _("日期须在2000-01-01至2099-12-31之间"), code="date_out_of_range"
+            _("日期须在%(earliest)s至%(latest)s之间"), code="date_out_of_range",
+            params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
         )
+
+
+def date_range(request) -> dict:
+    """Context processor: the range for templates' own date inputs (min, max)."""
+    return {"earliest_date": EARLIEST_DATE, "latest_date": LATEST_DATE}
 
 
 def parse_as_of(value: str) -> date:
@@ -29,5 +35,7 @@ def parse_as_of(value: str) -> date:
     except ValueError:
         raise argparse.ArgumentTypeError(f"须为 YYYY-MM-DD 格式的日期：“{value}”") from None
     if not is_in_range(day):
-        raise argparse.ArgumentTypeError(f"须在2000-01-01至2099-12-31之间：“{value}”")
+        raise argparse.ArgumentTypeError(
+            f"须在{EARLIEST_DATE.isoformat()}至{LATEST_DATE.isoformat()}之间：“{value}”"
+        )
     return day

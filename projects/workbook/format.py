@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from qiantang.dates import is_in_range
+from qiantang.dates import EARLIEST_DATE, LATEST_DATE, is_in_range
 
 from ..codes import clean_project_code, normalize_project_code
 
@@ -192,7 +192,9 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 def _in_range(day: date) -> date:
     if not is_in_range(day):
-        raise CellError(_("日期须在2000年至2099年之间"))
+        raise CellError(
+            _("日期须在%(earliest)s年至%(latest)s年之间") % {"earliest": EARLIEST_DATE.year, "latest": LATEST_DATE.year}
+        )
     return day
 
 
