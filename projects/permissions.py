@@ -139,6 +139,12 @@ def can_read_replan_queue(user) -> bool:
     return is_office(user) or is_leader(user)
 
 
+def can_read_ladder(user) -> bool:
+    """The ladder's suggestions (升级建议, /ladder/): the office, which decides them, and
+    leaders (read only)."""
+    return is_office(user) or is_leader(user)
+
+
 def can_import_replacing(user) -> bool:
     """The workbook import's replace mode (覆盖模式), which overwrites planned dates
     without review: the office only. A merge import proposes re-plans instead."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from projects.permissions import roles_of
-from projects.roles import OFFICE
+from projects.permissions import can_decide_replan
 from qiantang import colours
 from qiantang.links import absolute_url
 from qiantang.people import display_name
@@ -116,9 +115,9 @@ class Digest:
 
 def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str], office: bool | None = None) -> Digest:
     """One recipient's digest, in memory. `office` says whether they decide re-plans; by
-    default it is read from the user's roles (groups prefetched by `recipients()`: no query)."""
+    default projects.permissions says (groups prefetched by `recipients()`: no query)."""
     if office is None:
-        office = OFFICE in roles_of(user)
+        office = can_decide_replan(user)
     digest = Digest(
         recipient_id=user.pk,
         recipient_name=display_name(user),

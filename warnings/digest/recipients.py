@@ -9,8 +9,8 @@ from datetime import date
 from django.contrib.auth import get_user_model
 
 from projects.models import CoordinationItem, Milestone
-from projects.permissions import projects_of_cadre, roles_of
-from projects.roles import CADRE, LEADER, LIAISON, OFFICE
+from projects import permissions
+from projects.permissions import projects_of_cadre
 
 from ..models import DigestPreference
 from .content import CADRE_PROJECTS, DISTRICT, LIAISON_MILESTONES, Digest, build_digest
@@ -19,21 +19,21 @@ from .snapshot import district_snapshot
 
 def recipient_kinds(user) -> list[str]:
     """What the user's digest covers, by their roles: the district, their projects, their
-    departments' milestones (none: no digest)."""
-    group_names = roles_of(user)
-    if LEADER in group_names or OFFICE in group_names:
+    departments' milestones (none: no digest). A superuser counts as the office, as
+    everywhere in projects.permissions (but receives mail only in a role group)."""
+    if permissions.is_office(user) or permissions.is_leader(user):
         return [DISTRICT]
     kinds = []
-    if CADRE in group_names:
+    if permissions.is_cadre(user):
         kinds.append(CADRE_PROJECTS)
-    if LIAISON in group_names:
+    if permissions.is_liaison(user):
         kinds.append(LIAISON_MILESTONES)
     return kinds
 
 
 def decides_replans(user) -> bool:
     """The office decides re-plan proposals; leaders read the queue (projects.permissions)."""
-    return OFFICE in roles_of(user)
+    return permissions.can_decide_replan(user)
 
 
 @dataclass
@@ -49,7 +49,7 @@ def recipients(*, usernames: list[str] | None = None, user_ids: list[int] | None
     users = (
         User.objects.filter(is_active=True)
         .exclude(email="")
-        .filter(groups__name__in=[LEADER, OFFICE, CADRE, LIAISON])
+        .filter(groups__name__in=permissions.ROLES)
         .distinct()
         .order_by("username")
         .prefetch_related("groups")

@@ -23,10 +23,6 @@ TEMPLATE = "warnings/escalations/ladder.html"
 ESCALATION_DAYS = 30  # the prefilled 督办 runs a month
 
 
-def _may_read(user) -> bool:
-    return permissions.is_office(user) or permissions.is_leader(user)
-
-
 def prefilled(suggestion: LadderSuggestion, today) -> dict:
     reasons = "；".join(render_reason(r) for r in (suggestion.project.reasons or [])[:3])
     return {
@@ -46,7 +42,7 @@ def _row(suggestion, today, *, form=None):
 @login_required
 @require_GET
 def ladder_queue(request):
-    if not _may_read(request.user):
+    if not permissions.can_read_ladder(request.user):
         raise PermissionDenied(_("只有领导和投资管理科可以查看升级建议"))
     today = local_today()
     suggestions = LadderSuggestion.objects.select_related("project", "decided_by", "escalation")

@@ -145,6 +145,16 @@ def test_recipients_are_users_with_a_role_and_an_email_who_did_not_opt_out(distr
     assert [r.user.username for r in recipients()] == ["cadre1", "leader", "office"]
 
 
+def test_a_superuser_counts_as_the_office_but_gets_mail_only_in_a_role_group(district_week):
+    from django.contrib.auth.models import User
+
+    admin = User.objects.create_superuser("admin", email="admin@qiantang.example", password="x")
+    digest = digest_for_user(admin, week=WEEK, today=MONDAY)  # the preview, as projects.permissions says
+    assert digest.kinds == [DISTRICT]
+    assert digest.decides_replans
+    assert "admin" not in [r.user.username for r in recipients()]
+
+
 def test_building_every_digest_takes_the_same_queries_for_5_or_50_projects(district_week, make_project):
     def queries_for_all_digests():
         with CaptureQueriesContext(connection) as captured:
