@@ -22,7 +22,7 @@ from .services import HISTORY_BASELINE
 MILESTONE_FIELDS = ("planned_date", "actual_date", "not_applicable", "owner_department_id")
 PROJECT_FIELDS = (
     "code", "name", "sector", "level", "total_investment", "state", "lead_department_id",
-    "responsible_cadre_id", "progress_note", "open_problems",
+    "responsible_cadre_id", "progress_note", "open_problems", "direct_replan_allowed",
 )
 TEXT_LIMIT = 60
 

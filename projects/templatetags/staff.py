@@ -26,6 +26,17 @@ def replan_marks(project):
     return {"project": project}
 
 
+@register.filter
+def direct_replan_type_names(rows) -> str:
+    """The milestone types of a project's timeline rows where the office allowed direct
+    re-plans (允许直接调整计划), joined for display; "" when none."""
+    return "、".join(
+        row.milestone.milestone_type.name
+        for row in rows
+        if row.milestone.milestone_type.direct_replan_allowed
+    )
+
+
 @register.simple_tag(takes_context=True)
 def replan_nav_count(context):
     """The navigation's count of pending re-plan proposals, or None for users who do not

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from projects.models import MilestoneReplan
+from projects.models import MilestoneReplan, MilestoneType, Project
 from qiantang_warnings.recompute import recompute_all
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +78,45 @@ def test_the_project_page_says_it_in_its_header(client, role_users, district):
     page = client.get(reverse("project_detail", kwargs={"code": "QT-HIDDEN"})).content.decode()
     header = page.split('id="project-colour"')[1].split("</div>")[0]
     assert "调整后绿" in header and "调整1次" in header
+
+
+def test_a_cadre_s_own_list_shows_the_marks_too(client, role_users, district):
+    Project.objects.filter(code__in=["QT-HIDDEN", "QT-YELLOW", "QT-PLAIN"]).update(
+        responsible_cadre=role_users["cadre1"]
+    )
+    client.force_login(role_users["cadre1"])
+    page = client.get(reverse("my_projects")).content.decode()
+    assert "调整后绿" in row_of(page, "QT-HIDDEN") and "调整1次" in row_of(page, "QT-HIDDEN")
+    assert "基准红" in row_of(page, "QT-YELLOW")
+    assert "调整后绿" not in row_of(page, "QT-PLAIN") and "调整" not in row_of(page, "QT-PLAIN")
+
+
+def _replan_policy(client, code):
+    page = client.get(reverse("project_detail", kwargs={"code": code})).content.decode()
+    match = re.search(r"<dd data-replan-policy>(.*?)</dd>", page, flags=re.S)
+    assert match
+    return re.sub(r"<[^>]+>", " ", match.group(1))
+
+
+def test_the_project_page_says_where_the_office_allowed_direct_replans(client, role_users, district):
+    client.force_login(role_users["cadre1"])
+    assert "须申请" in _replan_policy(client, "QT-PLAIN")
+    assert "已允许直接调整的节点" not in _replan_policy(client, "QT-PLAIN")
+
+    MilestoneType.objects.filter(code="signing").update(direct_replan_allowed=True)
+    text = _replan_policy(client, "QT-PLAIN")
+    assert "须申请" in text and "已允许直接调整的节点：项目签约" in text
+
+    Project.objects.filter(code="QT-PLAIN").update(direct_replan_allowed=True)
+    assert "投资管理科已允许直接调整" in _replan_policy(client, "QT-PLAIN")
+
+
+def test_allowing_direct_replans_for_a_project_is_in_its_history(client, role_users, district):
+    project = Project.objects.get(code="QT-PLAIN")
+    project.direct_replan_allowed = True
+    project._history_user = role_users["office"]
+    project.save()
+    client.force_login(role_users["leader"])
+    page = client.get(reverse("project_detail", kwargs={"code": "QT-PLAIN"})).content.decode()
+    history = page.split('id="history"')[1]
+    assert "允许直接调整计划" in history

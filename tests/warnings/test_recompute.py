@@ -732,6 +732,48 @@ def test_a_plan_without_a_baseline_is_its_own_baseline(make_project, today):
     assert (project.colour, project.baseline_colour, project.replan_count) == ("red", "red", 0)
 
 
+@pytest.mark.parametrize("offsets", [
+    # (baseline, planned) offsets from today of signing and land listing; None: no plan.
+    ((-5, 40), (None, None)),
+    ((-20, 10), (30, 30)),
+    ((-3, -3), (50, 200)),
+    ((12, -40), (None, None)),  # re-planned earlier: the baseline is the kinder one
+    ((100, 100), (-2, 14)),
+])
+def test_the_baseline_colour_is_the_rules_function_on_the_baselines(make_project, today, offsets):
+    """The stored baseline colour is exactly what the one rules function says for the same
+    project with every plan put back to its baseline, the rest unchanged."""
+    from projects.models import MilestoneReplan
+    from qiantang_warnings.selectors import rules_context
+
+    (signing_base, signing_plan), (listing_base, listing_plan) = offsets
+    at = lambda offset: None if offset is None else today + offset * D  # noqa: E731
+    project = make_project("QT-BASE", milestones={
+        "approval": {"actual_date": today - 60 * D},
+        "signing": {"planned_date": at(signing_plan), "baseline_date": at(signing_base)},
+        "land_listing": {"planned_date": at(listing_plan), "baseline_date": at(listing_base)},
+    })
+    for milestone in project.milestones.exclude(planned_date=None):
+        if milestone.planned_date != milestone.baseline_date:
+            MilestoneReplan.objects.create(
+                milestone=milestone, old_planned_date=milestone.baseline_date,
+                new_planned_date=milestone.planned_date, reason="调整",
+            )
+
+    recompute_all(today=today)
+
+    project.refresh_from_db()
+    context = rules_context(today)
+    milestones = list(project.milestones.all())
+    for milestone in milestones:
+        milestone.planned_date = milestone.baseline_date or milestone.planned_date
+    against_baselines = context.evaluate_project(
+        state=project.state, milestones=[context.facts_of(m) for m in milestones], today=today,
+    )
+    assert project.baseline_colour == (against_baselines.colour or "")
+    assert project.replan_count == MilestoneReplan.objects.filter(milestone__project=project).count()
+
+
 def test_every_recompute_logs_one_line_with_its_figures_and_duration(make_project, today, caplog):
     import logging
 
