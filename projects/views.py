@@ -172,13 +172,16 @@ def _fragments(request, *parts) -> HttpResponse:
     return render_partials(request, DETAIL, *parts)
 
 
-def _oob_project_parts(request, project: Project) -> list:
-    """The colour badge and reasons, and the history, as out-of-band swaps."""
-    project.refresh_from_db()
-    return [
-        ("project-colour-oob", {"project": project, "oob": True}),
-        ("history-oob", {"project": project, "history": project_history(project), "oob": True}),
-    ]
+def project_oob_parts(project: Project, *, colour: bool = True, history: bool = True) -> list:
+    """The project page's colour badge and reasons and/or its history, as out-of-band parts
+    for render_partials / append_partials (with DETAIL): the one way a view that changed
+    what they show sends them. `project` as it is now (the caller refreshes it after a save)."""
+    parts = []
+    if colour:
+        parts.append(("project-colour-oob", {"project": project, "oob": True}))
+    if history:
+        parts.append(("history-oob", {"project": project, "history": project_history(project), "oob": True}))
+    return parts
 
 
 # --- Milestones ----------------------------------------------------------------------
@@ -268,9 +271,7 @@ def milestone_edit(request, code, type_code):
             if request.htmx:
                 # The other editor's save may have changed the colour: show it as it is now.
                 current.project.refresh_from_db()
-                append_partials(
-                    response, request, DETAIL, ("project-colour-oob", {"project": current.project, "oob": True})
-                )
+                append_partials(response, request, DETAIL, *project_oob_parts(current.project, history=False))
             return response
         else:
             project = milestone.project
@@ -279,6 +280,7 @@ def milestone_edit(request, code, type_code):
                     request, _("已保存：%(name)s") % {"name": milestone.milestone_type.name}
                 )
                 return redirect(_row_url(project, type_code))
+            project.refresh_from_db()  # the save recomputed its colour
             rows = project_timeline(
                 project, today=today,
                 editable_ids=permissions.editable_milestone_ids(request.user, project),
@@ -290,7 +292,7 @@ def milestone_edit(request, code, type_code):
                 request,
                 ("milestone-row", {"project": project, "row": edited, "saved": True}),
                 *others,
-                *_oob_project_parts(request, project),
+                *project_oob_parts(project),
             )
     return _render_milestone_form(request, milestone, form)
 
@@ -355,6 +357,7 @@ def replan_propose(request, code, type_code):
                     "name": milestone.milestone_type.name,
                 })
                 return redirect(_row_url(project, type_code))
+            project.refresh_from_db()
             row = timeline_row(
                 milestone, today=today,
                 can_edit=permissions.can_edit_milestone(request.user, milestone),
@@ -363,7 +366,7 @@ def replan_propose(request, code, type_code):
                 request,
                 ("milestone-row", {"project": project, "row": row, "saved": True}),
                 ("replans-oob", {"project": project, "proposals": proposals_of_project(project), "oob": True}),
-                *_oob_project_parts(request, project),
+                *project_oob_parts(project),
             )
     return _render_replan_form(request, milestone, form)
 
@@ -428,7 +431,6 @@ def progress_edit(request, code, kind):
             messages.success(request, _("已保存"))
             return redirect(reverse("project_detail", kwargs={"code": project.code}) + "#notes")
         return append_partials(
-            _render_notes(request, project), request, DETAIL,
-            ("history-oob", {"project": project, "history": project_history(project), "oob": True}),
+            _render_notes(request, project), request, DETAIL, *project_oob_parts(project, colour=False)
         )
     return _render_notes(request, project, editing=kind, form=form)

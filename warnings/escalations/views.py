@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from projects import permissions
-from projects.views import DETAIL, detail_context, project_or_404
+from projects.views import DETAIL, detail_context, project_oob_parts, project_or_404
 from qiantang.clock import local_today
 from qiantang.forms import add_service_errors
 from qiantang.htmx import login_required, render_partials
@@ -46,7 +46,7 @@ def escalation_create(request, code):
                     "project": project, "today": today,
                     **escalation_panel(project, user=request.user, today=today),
                 }),
-                ("project-colour-oob", {"project": project, "oob": True}),
+                *project_oob_parts(project, history=False),
             )
     panel = escalation_panel(project, user=request.user, today=today, form=form)
     if request.htmx:
