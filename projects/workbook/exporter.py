@@ -196,12 +196,14 @@ def render_workbook(*, title: str, types: list[list[str]], rows: list[dict]) -> 
     thin = Side(style="thin", color="FFBFBFBF")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
 
-    sheet.cell(TITLE_ROW, 1, title).font = Font(bold=True, size=14)
+    write_value(sheet.cell(TITLE_ROW, 1), title)  # a ledger's title starts with the office's name for it
+    sheet.cell(TITLE_ROW, 1).font = Font(bold=True, size=14)
     sheet.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
     sheet.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=len(columns))
     sheet.row_dimensions[TITLE_ROW].height = 28
     for index, (header, _key) in enumerate(columns, start=1):
-        cell = sheet.cell(HEADER_ROW, index, header)
+        cell = sheet.cell(HEADER_ROW, index)
+        write_value(cell, header)  # milestone type names are the office's text
         cell.font = Font(bold=True)
         cell.fill = solid(HEADER_FILL)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)

@@ -43,7 +43,8 @@ def ledger_workbook(ledger: Ledger) -> bytes:
 
 def write_changes(sheet, changes: Changes, *, title: str) -> None:
     """One block per kind of change: a heading, then its rows."""
-    sheet.cell(1, 1, title).font = Font(bold=True, size=13)
+    write_value(sheet.cell(1, 1), title)  # starts with the office's name for a snapshot
+    sheet.cell(1, 1).font = Font(bold=True, size=13)
     row = 2
     blocks = [
         ("新转红", ["项目编号", "项目名称", "原等级", "预警原因"],
@@ -72,7 +73,8 @@ def write_changes(sheet, changes: Changes, *, title: str) -> None:
             continue
         row += 1
         for column, header in enumerate(headers, start=1):
-            sheet.cell(row, column, header).font = Font(bold=True)
+            write_value(sheet.cell(row, column), header)
+            sheet.cell(row, column).font = Font(bold=True)
         for line in lines:
             row += 1
             for column, value in enumerate(line, start=1):
@@ -102,8 +104,9 @@ def rankings_workbook(ledger: Ledger, tables) -> bytes:
     book.remove(book.active)
     for title, standings in tables:
         sheet = book.create_sheet(f"{title}红黑榜")
-        sheet.cell(1, 1, f"{ledger.name} · {title}红黑榜").font = Font(bold=True, size=13)
-        sheet.cell(2, 1, ranking_formula())
+        write_value(sheet.cell(1, 1), f"{ledger.name} · {title}红黑榜")  # the office's name for a snapshot
+        sheet.cell(1, 1).font = Font(bold=True, size=13)
+        write_value(sheet.cell(2, 1), ranking_formula())
         for column, header in enumerate(RANKING_HEADERS, start=1):
             sheet.cell(4, column, header).font = Font(bold=True)
         for line, entry in enumerate(standings, start=5):
