@@ -153,6 +153,43 @@ def test_raising_from_the_project_page_with_htmx_swaps_the_panel(client, setup):
     assert CoordinationItem.objects.get().raised_by == setup["cadre1"]
 
 
+def test_a_raise_may_name_the_milestone_it_blocks(client, setup, catalogue):
+    blocked = setup["project"].milestones.get(milestone_type=catalogue["construction_permit"])
+    client.force_login(setup["cadre1"])
+    response = client.post(reverse("coordination_item_raise", kwargs={"code": "QT-0001"}), {
+        "need": "施工许可并联审批", "department": setup["housing"].pk,
+        "deadline": (setup["today"] + timedelta(days=20)).isoformat(), "milestone": blocked.pk,
+    })
+    assert response.status_code == 302
+    item = CoordinationItem.objects.get()
+    assert (item.milestone, item.raised_by) == (blocked, setup["cadre1"])
+    page = client.get(reverse("project_detail", kwargs={"code": "QT-0001"})).content.decode()
+    assert f"影响节点：{blocked.milestone_type.name}" in page
+
+
+def test_a_milestone_of_another_project_is_refused_and_nothing_is_saved(client, setup, make_project):
+    elsewhere = make_project("QT-0002").milestones.first()
+    client.force_login(setup["cadre1"])
+    response = client.post(reverse("coordination_item_raise", kwargs={"code": "QT-0001"}), {
+        "need": "施工许可并联审批", "department": setup["housing"].pk,
+        "deadline": (setup["today"] + timedelta(days=20)).isoformat(), "milestone": elsewhere.pk,
+    })
+    assert response.status_code == 400
+    html = response.content.decode()
+    # Not among the choices the form offers (this project's milestones): refused beside the field.
+    assert re.search(r'<select name="milestone" aria-invalid="true"[^>]*>.*?</select><span class="field-error">[^<]*'
+                     + str(elsewhere.pk) + r'[^<]*</span>', html, re.S)
+    assert not CoordinationItem.objects.exists() and not CoordinationEvent.objects.exists()
+    # The model's own rule holds too, for any caller of the service.
+    with pytest.raises(ValidationError) as refused:
+        services.item_raise(
+            project=setup["project"], need="施工许可并联审批", department=setup["housing"],
+            deadline=setup["today"] + timedelta(days=20), milestone=elsewhere, by=setup["cadre1"], today=setup["today"],
+        )
+    assert refused.value.message_dict == {"milestone": ["影响节点须是本项目的节点"]}
+    assert not CoordinationItem.objects.exists()
+
+
 def test_a_raise_with_missing_fields_says_what_is_missing_and_saves_nothing(client, setup):
     client.force_login(setup["cadre1"])
     url = reverse("coordination_item_raise", kwargs={"code": "QT-0001"})
