@@ -301,3 +301,24 @@ def test_replace_mode_is_the_office_s_alone(client, role_users, imported, monkey
     session.save()
     assert client.post(reverse("workbook_import_confirm"), {"token": token}).status_code == 403
     assert land_listing().planned_date == date(2026, 12, 1) and not ReplanProposal.objects.exists()
+
+
+def test_a_changed_problems_cell_is_said_in_the_preview_to_become_an_item(client, role_users, imported):
+    from projects.models import CoordinationItem
+
+    before = set(CoordinationItem.objects.values_list("pk", flat=True))  # QT-0102's, from the first import
+    client.force_login(role_users["office"])
+    unchanged = upload(client, office_workbook(ROWS), htmx=True).content.decode()
+    assert "data-items" not in unchanged and "将转为协调事项" not in unchanged
+
+    rows = [row[:] for row in ROWS]
+    rows[0][16] = "施工用电增容待供电公司确认"  # QT-0101's 存在问题, stored empty
+    preview = upload(client, office_workbook(rows), htmx=True)
+    html = preview.content.decode()
+    assert ("<p data-items>1 个项目的“存在问题”有变，将转为协调事项，"
+            "待投资管理科分派责任单位和办结时限。</p>") in html
+    assert set(CoordinationItem.objects.values_list("pk", flat=True)) == before  # a preview writes nothing
+
+    client.post(reverse("workbook_import_confirm"), {"token": token_of(preview)}, HTTP_HX_REQUEST="true")
+    item = CoordinationItem.objects.exclude(pk__in=before).get()
+    assert (item.project.code, item.need, item.department) == ("QT-0101", "施工用电增容待供电公司确认", None)
