@@ -78,6 +78,64 @@ def test_a_worker_killed_mid_recompute_leaves_nothing_half_done_and_the_task_com
 
 
 @pytest.mark.services
+def test_a_worker_killed_mid_chunk_of_a_spread_run_over_thousands_leaves_the_single_process_result(tmp_path):
+    """2,000 projects of every kind in chunks of 250 on a real worker: it is killed (SIGKILL)
+    while its fourth chunk waits on a row an editor holds. That chunk is left untouched; a
+    second worker gets the dead one's chunks back from Redis and finishes the run; the result
+    is row for row, status change for status change, the single-process recompute's."""
+    from qiantang_warnings.models import RecomputeChunk, RecomputeRun
+    from qiantang_warnings.recompute import recompute_all
+
+    from .districts import bulk_district
+    from .test_recompute_spread import changes, forget_results, results
+
+    real_today = timezone.localdate()  # the worker asks the wall clock, as beat's runs do
+    ids = bulk_district(2000, today=real_today)
+    blocked_chunk = ids[750:1000]
+    database_url = child_database_url()
+    queue = f"test-kill-spread-{uuid.uuid4().hex[:12]}"
+    env = child_env(
+        DATABASE_URL=database_url, CELERY_BROKER_URL=TEST_REDIS_URL, CELERY_VISIBILITY_TIMEOUT="3",
+        QIANTANG_VAR_DIR=str(tmp_path / "var"), RECOMPUTE_SPREAD_ABOVE="500", RECOMPUTE_CHUNK_SIZE="250",
+    )
+    worker_args = ["-A", "qiantang", "worker", "--pool=solo", "-l", "info", "-Q", queue]
+    editor = psycopg.connect(database_url)
+    try:
+        editor.execute("SELECT id FROM projects_project WHERE id = %s FOR UPDATE", [blocked_chunk[50]])
+        with celery_process([*worker_args, "-n", f"{queue}-a@%h"], env=env, log_path=tmp_path / "a.log") as first:
+            enqueue_recompute(env, queue=queue)
+            wait_until(lambda: waiting_for_a_lock(timeout=0.5), timeout=DEADLINE_SECONDS,
+                       process=first, log_path=tmp_path / "a.log", what="the fourth chunk reaching the locked row")
+            first.kill()  # SIGKILL mid-chunk: no warm shutdown, no acknowledgement
+            first.wait(10)
+        editor.rollback()
+        run = RecomputeRun.objects.get()
+        assert run.chunks == 8 and run.finished_at is None
+        assert not RecomputeChunk.objects.filter(run=run, index=3).exists()
+        assert not Project.objects.filter(id__in=blocked_chunk).exclude(computed_as_of=None).exists(), \
+            "no half chunk"
+        assert not StatusChange.objects.filter(project_id__in=blocked_chunk).exists()
+
+        with celery_process([*worker_args, "-n", f"{queue}-b@%h"], env=env, log_path=tmp_path / "b.log") as second:
+            wait_until(
+                lambda: RecomputeRun.objects.exclude(finished_at=None).exists(),
+                timeout=DEADLINE_SECONDS, process=second, log_path=tmp_path / "b.log",
+                what="the second worker finishing the run",
+            )
+            stop(second)
+    finally:
+        editor.close()
+        forget_redis_queue(TEST_REDIS_URL, queue)
+    run = RecomputeRun.objects.get()
+    assert (run.chunks, run.examined) == (8, 2000)
+    spread_result = results(), changes()
+
+    forget_results()
+    recompute_all(today=real_today)
+    assert spread_result == (results(), changes())
+
+
+@pytest.mark.services
 def test_staff_edit_while_redis_is_down(client, role_users, make_project, monkeypatch):
     """The in-request recompute needs no broker: edits keep working, /healthz says failing."""
     from qiantang.celery import app

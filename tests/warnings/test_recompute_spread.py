@@ -135,3 +135,46 @@ def test_a_chunk_read_as_an_id_range_recomputes_only_its_own_projects(district, 
     assert summary.examined == 2
     assert Project.objects.get(id=between).computed_as_of is None
     assert not Project.objects.filter(id__in=[first, last], computed_as_of=None).exists()
+
+
+def test_at_a_few_thousand_projects_the_spread_run_with_a_dead_chunk_gives_the_single_process_result(
+    today, settings, monkeypatch
+):
+    """3,000 projects of every kind (tests/warnings/districts.py) in 12 chunks: the chunk a
+    worker dies in leaves nothing behind, repeating the run's chunks finishes the work, and
+    the result is row for row, status change for status change, the single-process one."""
+    from .districts import bulk_district
+
+    settings.RECOMPUTE_SPREAD_ABOVE = 1000
+    settings.RECOMPUTE_CHUNK_SIZE = 250
+    bulk_district(3000, today=today)
+    expected = single_process(today)
+    assert {colour for _code, colour, *_rest in expected[0]} == {"red", "yellow", "green", ""}
+    assert any(row[5] != row[1] for row in expected[0]), "some baseline colours differ"
+
+    forget_results()
+    run, chunks = spread.recompute_run_start(today=today)
+    assert len(chunks) == 12
+    real = spread.recompute_projects
+
+    def dies_in_chunk_7(project_ids, **kwargs):
+        summary = real(project_ids, **kwargs)
+        if project_ids == chunks[7]:
+            raise SystemExit("worker killed")  # after the work, before the chunk's commit
+        return summary
+
+    monkeypatch.setattr(spread, "recompute_projects", dies_in_chunk_7)
+    for index, ids in enumerate(chunks):
+        try:
+            spread.recompute_chunk(run_id=run.pk, index=index, project_ids=ids, today=today)
+        except SystemExit:
+            pass
+    assert not Project.objects.filter(id__in=chunks[7]).exclude(computed_as_of=None).exists()
+    assert not StatusChange.objects.filter(project_id__in=chunks[7]).exists()
+
+    monkeypatch.setattr(spread, "recompute_projects", real)
+    for index, ids in enumerate(chunks):  # redelivered, or repeated by the next run
+        spread.recompute_chunk(run_id=run.pk, index=index, project_ids=ids, today=today)
+    run.refresh_from_db()
+    assert run.finished_at is not None and run.examined == 3000
+    assert (results(), changes()) == expected
