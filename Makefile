@@ -116,7 +116,7 @@ test: $(ENV_STAMP) $(LOCAL_ENV)
 	fi
 
 # One table: recompute (in-process, 1 and 2 workers) against the SQL floor, dashboard pages
-# against static files, a locust load run. See bench/README.md; about 15 minutes at 100,000.
+# against static files, a locust load run. See bench/README.md; 9-11 minutes here with 100,000.
 bench: $(ENV_STAMP)
 	$(PY) bench/run.py --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 

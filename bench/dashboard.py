@@ -10,8 +10,9 @@ postgres://postgres@127.0.0.1:5432/qiantang_bench_dashboard, created and migrate
 missing), seeds N demo projects (seed_demo: departments, 12 cadres, milestones,
 escalations, recomputed as of --as-of), adds twelve weeks of colour history, then
 starts gunicorn (one sync worker, DEBUG off, WhiteNoise for static files, persistent
-database connections) and times sequential requests over one keep-alive connection
-as the signed-in leader. The static files are written into the server's STATIC_ROOT
+database connections) and times sequential requests as the signed-in leader (one
+http.client connection object, but gunicorn's sync worker closes the connection after each
+response, so every request, the static file's too, opens a new TCP connection). The static files are written into the server's STATIC_ROOT
 with exactly the byte sizes of the two dashboard responses.
 """
 from __future__ import annotations
