@@ -297,3 +297,76 @@ def test_an_unreachable_broker_loses_nothing_beat_sends_a_minute_later(
         turn_red("QT-0101")  # the request that recorded the red does not fail
     run_push(today)  # beat's next minute
     assert len(robot_server.received) == 1
+
+
+# ---- WeCom's own refusals, answered by the fake server as the real robot would
+
+def _admin_listing(client, role_users):
+    from django.urls import reverse
+
+    client.force_login(role_users["office"])
+    return client.get(reverse("admin:warnings_chatrobot_changelist")).content.decode()
+
+
+def test_wecom_45009_pauses_the_robot_a_minute_and_the_message_waits_then_goes_once(
+    wecom_robot, robot_server, turn_red, today, time_machine, client, role_users
+):
+    import time
+
+    from .conftest import WECOM_KEY
+
+    # Something else posted 20 messages to the same group robot this minute: WeCom answers 45009.
+    robot_server.robots[WECOM_KEY].sent_times = [time.time()] * 20
+    turn_red("QT-0101")
+    run_push(today)
+    assert robot_server.refusals == [45009] and robot_server.received == []
+    wecom_robot.refresh_from_db()
+    assert timedelta(seconds=50) < wecom_robot.paused_until - _now() <= timedelta(seconds=60)
+    assert "45009" in wecom_robot.last_error and not wecom_robot.refused
+    notice = ChatNotice.objects.get()
+    assert (notice.state, notice.attempts) == ("pending", 0)  # the notice did nothing wrong
+    assert "限流中" in _admin_listing(client, role_users)
+
+    requests = robot_server.requests
+    time_machine.shift(timedelta(seconds=30))
+    run_push(today)
+    assert robot_server.requests == requests  # paused: not even asked, no worker sleeping
+    time_machine.shift(timedelta(seconds=31))
+    run_push(today)
+    run_push(today)
+    assert len(robot_server.received) == 1 and "QT-0101" in robot_server.received[0].text
+    assert robot_server.refusals == [45009]
+    notice.refresh_from_db()
+    assert (notice.state, notice.attempts) == ("sent", 1)
+
+
+def test_wecom_93000_holds_the_robot_shows_why_in_the_admin_and_is_not_retried_forever(
+    wecom_robot, robot_server, turn_red, today, time_machine, client, role_users
+):
+    from .conftest import WECOM_KEY
+
+    good_url = wecom_robot.webhook_url
+    ChatRobot.objects.filter(pk=wecom_robot.pk).update(
+        webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=copied-wrong-0001")
+    turn_red("QT-0101")
+    run_push(today)
+    assert robot_server.refusals == [93000]
+    wecom_robot.refresh_from_db()
+    assert wecom_robot.refused
+    assert "93000" in wecom_robot.last_error and "Webhook地址无效" in wecom_robot.last_error
+    listing = _admin_listing(client, role_users)
+    assert "被拒绝，待处理" in listing and "93000" in listing
+    for _ in range(5):
+        time_machine.shift(timedelta(hours=1))
+        run_push(today)
+    assert robot_server.requests == 1  # asked once, then held for the office
+    assert ChatNotice.objects.get().state == "pending"
+
+    # The office pastes the right address; the held message goes out, once.
+    wecom_robot.webhook_url = good_url
+    wecom_robot.refused = False
+    wecom_robot.save()
+    run_push(today)
+    run_push(today)
+    assert len(robot_server.received) == 1 and robot_server.received[0].credential == WECOM_KEY
+    assert ChatNotice.objects.get().state == "sent"
