@@ -1,7 +1,11 @@
 """Faults with real processes: a worker killed mid-recompute, Redis gone while staff edit,
 fifty editors saving one milestone at once. Nothing is lost or half-written, nothing doubled."""
+import socket
+import subprocess
 import threading
+import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg
@@ -159,6 +163,88 @@ def test_staff_edit_while_redis_is_down(client, role_users, make_project, monkey
     assert project.colour == "green" and project.computed_as_of == real_today
     health = client.get("/healthz")
     assert health.status_code == 503 and health.json()["checks"]["broker"]["ok"] is False
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def private_redis(port: int, tmp_path):
+    """A Redis server of this test's own on `port` (Debian's redis-server), stopped at the end:
+    the outage is a real one, and the suite's shared Redis is left alone."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield process
+    finally:
+        process.kill()
+        process.wait(10)
+
+
+@pytest.mark.services
+def test_redis_stopped_while_staff_edit_then_back_beat_s_next_run_brings_every_colour_up_to_date(
+    client, role_users, make_project, monkeypatch, tmp_path, caplog
+):
+    """A real Redis stopped mid-day: an edit that turns a project red saves, recomputes in the
+    request and answers as usual; the push it asks for is logged as unsent, not shown. Redis
+    back, beat's next run on a worker brings a colour the day changed up to date."""
+    import logging
+
+    from qiantang.celery import app
+    from qiantang_warnings.models import ChatRobot
+
+    port = _free_port()
+    broker_url = f"redis://127.0.0.1:{port}/0"
+    monkeypatch.setattr(app.conf, "broker_url", broker_url)
+    real_today = timezone.localdate()
+    ChatRobot.objects.create(name="专班群", kind="wecom", webhook_url="https://q/cgi-bin/webhook/send?key=k-0001")
+    edited = make_project("QT-REDISDOWN", responsible_cadre=role_users["cadre1"])
+    Project.objects.filter(pk=edited.pk).update(colour="green", computed_as_of=real_today)  # green so far
+    # Computed yesterday, when its signing was not yet due: only a recompute today turns it red.
+    stale = make_project("QT-STALE", milestones={"signing": {"planned_date": real_today - timedelta(days=2)}})
+    Project.objects.filter(pk=stale.pk).update(colour="green", reasons=[], computed_as_of=real_today - timedelta(days=1))
+    milestone = Milestone.objects.get(project=edited, milestone_type__code="signing")
+    client.force_login(role_users["cadre1"])
+
+    with private_redis(port, tmp_path) as redis:
+        redis.kill()  # Redis stops while staff work
+        redis.wait(10)
+    with caplog.at_level(logging.WARNING, logger="qiantang_warnings.chat.push"):
+        response = client.post(
+            reverse("milestone_edit", kwargs={"code": edited.code, "type_code": "signing"}),
+            {"updated_at": milestone.updated_at.isoformat(),
+             "planned_date": (real_today - timedelta(days=10)).isoformat()},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    assert "broker" not in response.content.decode().lower()
+    edited.refresh_from_db()
+    assert edited.colour == "red" and edited.computed_as_of == real_today
+    assert any("could not reach the broker" in record.getMessage() for record in caplog.records)
+    assert Project.objects.get(pk=stale.pk).colour == "green", "nothing ran while Redis was down"
+
+    with private_redis(port, tmp_path):
+        env = child_env(DATABASE_URL=child_database_url(), CELERY_BROKER_URL=broker_url,
+                        QIANTANG_VAR_DIR=str(tmp_path / "var"))
+        args = ["-A", "qiantang", "worker", "--pool=solo", "-l", "info"]
+        with celery_process(args, env=env, log_path=tmp_path / "worker.log") as worker:
+            enqueue_recompute(env)  # beat's next run
+            wait_until(lambda: Project.objects.get(pk=stale.pk).colour == "red", timeout=DEADLINE_SECONDS,
+                       process=worker, log_path=tmp_path / "worker.log", what="beat's run after Redis came back")
+            stop(worker)
+    assert Project.objects.get(pk=stale.pk).computed_as_of == real_today
 
 
 @pytest.mark.services
