@@ -15,7 +15,7 @@ from django.views.decorators.debug import sensitive_variables
 from qiantang.dates import EARLIEST_DATE, LATEST_DATE, validate_date_in_range
 
 from . import throttle
-from .models import ProgressEntry
+from .models import DONE_AND_NOT_APPLICABLE, ProgressEntry
 
 DATE_ERRORS = {"invalid": _("请输入有效的日期（年-月-日）")}
 
@@ -110,7 +110,7 @@ class MilestoneEditForm(forms.Form):
             self.add_error("not_applicable_reason", _("标记不适用须填写原因"))
         if cleaned.get("not_applicable") and cleaned.get("actual_date") and "actual_date" not in self.errors:
             # Done or not applicable, never both (the workbook import refuses the pair too).
-            self.add_error("actual_date", _("已完成的节点不能标为不适用，请先清除实际完成日期"))
+            self.add_error("actual_date", DONE_AND_NOT_APPLICABLE)
         if "updated_at" in self.errors:
             # A hidden field shows no error of its own: say it where the form's errors are.
             self.add_error(None, self.errors.pop("updated_at"))

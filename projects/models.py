@@ -301,6 +301,9 @@ def create_missing_milestones(
     return len(missing)
 
 
+DONE_AND_NOT_APPLICABLE = _("已完成的节点不能标为不适用，请先清除实际完成日期")
+
+
 class Milestone(models.Model):
     """One (project, milestone type): 项目节点."""
 
@@ -348,6 +351,12 @@ class Milestone(models.Model):
 
     def __str__(self):
         return f"{self.project.code} {self.milestone_type.name}"
+
+    def clean(self):
+        # Done or not applicable, never both: every way in (the staff form, the admin, the
+        # service, the workbook import) refuses the pair with this one message.
+        if self.actual_date is not None and self.not_applicable:
+            raise ValidationError({"actual_date": DONE_AND_NOT_APPLICABLE})
 
     def clean_against(self, *, today: date, previous_planned_date: date | None, replan_reason: str):
         """Check the refusals of the warning rules; raise ValidationError."""

@@ -611,6 +611,36 @@ def test_changing_a_planned_date_without_a_reason_is_refused(office, world, froz
     assert MilestoneReplan.objects.count() == 1
 
 
+DONE_AND_NOT_APPLICABLE = "已完成的节点不能标为不适用，请先清除实际完成日期"
+
+
+def test_done_and_not_applicable_together_is_refused(office, world, frozen):
+    milestone = world["milestone"]
+    before = Milestone.objects.values().get(pk=milestone.pk)
+    response = _post_milestone(office, milestone, actual_date=TODAY - D, not_applicable="on")
+    assert response.status_code == 200
+    assert DONE_AND_NOT_APPLICABLE in form_errors(response)
+    assert Milestone.objects.values().get(pk=milestone.pk) == before
+
+
+def test_the_project_page_refuses_done_and_not_applicable_together(office, world, frozen):
+    project, milestone = world["project"], world["milestone"]
+    page = office.get(url(Project, "change", project.pk))
+    data = form_data(page)
+    prefix = inline_prefix(page, Milestone)
+    index = next(
+        i for i in range(int(data[f"{prefix}-TOTAL_FORMS"]))
+        if data[f"{prefix}-{i}-id"] == str(milestone.pk)
+    )
+    data[f"{prefix}-{index}-actual_date"] = (TODAY - D).isoformat()
+    data[f"{prefix}-{index}-not_applicable"] = "on"
+    before = Milestone.objects.values().get(pk=milestone.pk)
+    response = office.post(url(Project, "change", project.pk), data)
+    assert response.status_code == 200
+    assert DONE_AND_NOT_APPLICABLE in form_errors(response)
+    assert Milestone.objects.values().get(pk=milestone.pk) == before
+
+
 def test_the_project_page_refuses_a_replan_without_a_reason(office, world, frozen):
     project, milestone = world["project"], world["milestone"]
     page = office.get(url(Project, "change", project.pk))

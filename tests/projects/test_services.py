@@ -187,3 +187,25 @@ def test_a_person_marking_not_applicable_must_say_why(signing, today, role_users
                    not_applicable_reason="并购项目，无需签约", by=cadre, today=today)
     assert Milestone.objects.get(pk=signing.pk).not_applicable
     assert Milestone.history.filter(id=signing.id).first().history_change_reason == "并购项目，无需签约"
+
+
+DONE_AND_NOT_APPLICABLE = "已完成的节点不能标为不适用，请先清除实际完成日期"
+
+
+def test_done_and_not_applicable_together_is_refused_by_the_service(signing, today, role_users):
+    from projects.services import milestone_edit
+
+    before = Milestone.objects.values().get(pk=signing.pk)
+    with pytest.raises(ValidationError) as refused:
+        milestone_edit(signing, planned_date=None, actual_date=today, not_applicable=True,
+                       not_applicable_reason="并购项目，无需签约", by=role_users["office"], today=today)
+    assert refused.value.message_dict == {"actual_date": [DONE_AND_NOT_APPLICABLE]}
+    assert Milestone.objects.values().get(pk=signing.pk) == before
+    assert not Milestone.history.filter(id=signing.id).exists()
+
+    # Nor marked not applicable once done, by the record alone.
+    milestone_edit(signing, planned_date=None, actual_date=today, not_applicable=False, today=today)
+    with pytest.raises(ValidationError) as refused:
+        milestone_change_record(edit(signing, not_applicable=True), today=today)
+    assert refused.value.message_dict == {"actual_date": [DONE_AND_NOT_APPLICABLE]}
+    assert not Milestone.objects.get(pk=signing.pk).not_applicable
