@@ -213,20 +213,30 @@ def _collect_overdue(batch: _Batch, robots: list[ChatRobot], now: datetime, toda
 
 @in_district_language
 def weekly_summaries(*, week: str, today: date, now: datetime) -> int:
-    """One summary per robot that wants it for the ISO week, whoever asks first."""
-    robots = list(ChatRobot.objects.filter(enabled=True, notify_weekly=True).select_related("department", "project"))
-    if not robots:
-        return 0
-    snapshot = district_snapshot(week=week, today=today)
-    rows = []
-    for robot in robots:
-        text = weekly_text(snapshot, robot)
-        rows.append(ChatNotice(
-            robot=robot, event=Event.WEEKLY, event_key=f"weekly:{week}", event_at=now,
-            project_id=robot.project_id, title=text.title[:200], text=text.text,
-        ))
-    created = ChatNotice.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(created)
+    """One summary per robot that wants it for the ISO week, whoever asks first; the number
+    actually created (0 when beat asks again: rows skipped as existing are not counted)."""
+    key = f"weekly:{week}"
+    with transaction.atomic():
+        # Locking the robots (as collect does) serialises two beats, so the rows found
+        # existing below are exactly those not created here.
+        robots = list(
+            ChatRobot.objects.select_for_update(of=("self",)).filter(enabled=True, notify_weekly=True)
+            .select_related("department", "project").order_by("id")
+        )
+        done = set(ChatNotice.objects.filter(robot__in=robots, event_key=key).values_list("robot_id", flat=True))
+        robots = [robot for robot in robots if robot.pk not in done]
+        if not robots:
+            return 0
+        snapshot = district_snapshot(week=week, today=today)
+        rows = []
+        for robot in robots:
+            text = weekly_text(snapshot, robot)
+            rows.append(ChatNotice(
+                robot=robot, event=Event.WEEKLY, event_key=key, event_at=now,
+                project_id=robot.project_id, title=text.title[:200], text=text.text,
+            ))
+        ChatNotice.objects.bulk_create(rows, ignore_conflicts=True)  # the unique constraint, still the last word
+    return len(rows)
 
 
 def weekly_text(snapshot: DistrictSnapshot, robot: ChatRobot) -> messages.Text:

@@ -262,10 +262,14 @@ def test_monday_summary_once_per_robot_for_its_scope(dingtalk_robot, wecom_robot
     turn_red("QT-0101")
     week = "2026-W48"
     assert weekly_summaries(week=week, today=today, now=_now()) == 2
-    weekly_summaries(week=week, today=today, now=_now())  # beat twice
+    assert weekly_summaries(week=week, today=today, now=_now()) == 0  # beat twice: nothing created, none counted
     assert ChatNotice.objects.filter(event="weekly").count() == 2
     text = ChatNotice.objects.filter(event="weekly", robot=dingtalk_robot).get().text
     assert "全区预警周报（2026-W48）" in text and "红灯 1" in text and "QT-0101" in text
+    # A robot added later that week gets its own on the next ask, and only it is counted.
+    ChatRobot.objects.create(name="后加的群", kind="wecom", webhook_url=wecom_robot.webhook_url)
+    assert weekly_summaries(week=week, today=today, now=_now()) == 1
+    assert ChatNotice.objects.filter(event="weekly").count() == 3
 
 
 def test_a_commit_that_recorded_a_red_asks_a_worker_for_a_push_at_once(

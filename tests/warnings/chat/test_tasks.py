@@ -46,3 +46,6 @@ def test_chat_weekly_summary_queues_one_summary_per_robot_and_pushes_it(eager, d
     assert len(robot_server.received) == 2
     assert "全区预警周报（2026-W48）" in robot_server.received[1].text
     assert ChatNotice.objects.get(event="weekly").state == "sent"
+    # Beat again (this week is the default): nothing created, nothing counted, nothing sent.
+    assert chat_weekly_summary.apply().get() == {"week": "2026-W48", "summaries": 0}
+    assert len(robot_server.received) == 2
