@@ -374,3 +374,15 @@ def test_wecom_93000_holds_the_robot_shows_why_in_the_admin_and_is_not_retried_f
     run_push(today)
     assert len(robot_server.received) == 1 and robot_server.received[0].credential == WECOM_KEY
     assert ChatNotice.objects.get().state == "sent"
+
+
+def test_events_older_than_the_lookback_are_never_pushed(dingtalk_robot, robot_server, turn_red, today, time_machine, settings):
+    """README: reds (and items handed over) are read back CHAT_LOOKBACK_HOURS only."""
+    assert settings.CHAT_LOOKBACK_HOURS == 48
+    turn_red("QT-0101")  # recorded, but no push runs for two days and a minute
+    time_machine.shift(timedelta(hours=48, minutes=1))
+    run_push(today)
+    assert robot_server.requests == 0 and not ChatNotice.objects.exists()
+    settings.CHAT_LOOKBACK_HOURS = 72  # the window alone decides: a longer one still finds it
+    run_push(today)
+    assert len(robot_server.received) == 1 and "QT-0101" in robot_server.received[0].text
