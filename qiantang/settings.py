@@ -227,6 +227,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # chunks, each one transaction (qiantang_warnings/spread.py); a district's 260 are done at once.
 RECOMPUTE_SPREAD_ABOVE = env_int("RECOMPUTE_SPREAD_ABOVE", 5000)
 RECOMPUTE_CHUNK_SIZE = env_int("RECOMPUTE_CHUNK_SIZE", 2000)
+# /healthz says "degraded" when the last finished full recompute (a RecomputeRun: beat's every
+# 15 minutes and 00:05) is older than this: eight beats in a row missed means beat or every
+# worker is down, even when staff saves keep some projects' computed day current.
+HEALTH_RECOMPUTE_MAX_AGE_MINUTES = env_int("HEALTH_RECOMPUTE_MAX_AGE_MINUTES", 120)
 CELERY_BEAT_SCHEDULE = {
     # Keep the board current: time alone turns nodes yellow, then red.
     "recompute-warnings-every-15-minutes": {

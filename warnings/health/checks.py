@@ -3,17 +3,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from projects.models import Project
 from qiantang.celery import app
 
+from ..models import RecomputeRun
 from ..selectors import as_of_aggregates, results_as_of
 
-# The beat runs the recompute every 15 minutes and at 00:05: a board computed before
-# yesterday means beat or the worker stopped.
+# The beat runs the full recompute every 15 minutes and at 00:05: its last finished run older
+# than settings.HEALTH_RECOMPUTE_MAX_AGE_MINUTES, or a board computed before yesterday, means
+# beat or the worker stopped. (A staff save recomputes its own project and stamps it with today,
+# so the board's day alone cannot show a dead beat: the run's time can.)
 STALE_AFTER_DAYS = 1
 BROKER_TIMEOUT_SECONDS = 3
 
@@ -73,17 +78,30 @@ def broker_check() -> Check:
     return _timed(probe)
 
 
-def recompute_check(*, today: date) -> Check:
-    """The day the active projects' stored results hold as of (预警计算日期), and how many days old it is."""
+def recompute_check(*, today: date, now: datetime | None = None) -> Check:
+    """The age of the last finished full recompute (RecomputeRun) in minutes, and the day the
+    active projects' stored results hold as of (预警计算日期) with its age in days."""
+    now = now or timezone.now()
+    max_age = settings.HEALTH_RECOMPUTE_MAX_AGE_MINUTES
     try:
         latest = results_as_of(Project.objects.filter(state=Project.State.ACTIVE).aggregate(**as_of_aggregates()))
+        last_run = RecomputeRun.finished_latest_first().values_list("finished_at", flat=True).first()
+        has_active = latest is not None or Project.objects.filter(state=Project.State.ACTIVE).exists()
     except Exception as error:
         return Check(ok=False, detail={"error": type(error).__name__})
+    run_age = None if last_run is None else max(0, int((now - last_run) / timedelta(minutes=1)))
+    detail = {
+        "last_full_run_finished_at": None if last_run is None else timezone.localtime(last_run).isoformat(timespec="seconds"),
+        "last_full_run_age_minutes": run_age,
+        "max_age_minutes": max_age,
+        "computed_as_of": None if latest is None else latest.isoformat(),
+    }
     if latest is None:  # no active project, or none computed yet
-        has_active = Project.objects.filter(state=Project.State.ACTIVE).exists()
-        return Check(ok=not has_active, detail={"computed_as_of": None})
+        return Check(ok=not has_active, detail=detail)
     age = (today - latest).days
-    return Check(ok=age <= STALE_AFTER_DAYS, detail={"computed_as_of": latest.isoformat(), "age_days": age})
+    detail["age_days"] = age
+    fresh_run = run_age is not None and run_age <= max_age
+    return Check(ok=fresh_run and age <= STALE_AFTER_DAYS, detail=detail)
 
 
 def health(*, today: date) -> Health:
