@@ -65,3 +65,90 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process, read from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        found[int(entry.name)] = (parent, command)
+    return found
+
+
+def _worker_pids(honcho_pid: int) -> set[int]:
+    """The Celery worker processes started (through keep-running) under this honcho."""
+    processes = _processes()
+
+    def descends_from_honcho(pid):
+        seen = set()
+        while pid and pid not in seen:
+            seen.add(pid)
+            if pid == honcho_pid:
+                return True
+            pid = processes.get(pid, (0, ""))[0]
+        return False
+
+    return {
+        pid for pid, (_parent, command) in processes.items()
+        if "celery -A qiantang worker" in command and "keep-running" not in command and descends_from_honcho(pid)
+    }
+
+
+def _answers(port: int) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def test_make_run_s_processes_survive_a_worker_killed_with_sigkill(tmp_path):
+    """The Procfile under honcho, as `make run` starts it, on its embedded defaults (SQLite and
+    the filesystem broker in a folder of the test's own): the worker killed with -9 comes back,
+    and meanwhile the web server keeps answering and beat keeps running."""
+    import socket
+
+    from tests.warnings.celery_processes import child_env
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = child_env(QIANTANG_VAR_DIR=str(tmp_path / "var"), DEBUG="1", WEB_HOST="127.0.0.1", WEB_PORT=str(port),
+                    PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
+    log = open(tmp_path / "honcho.log", "wb")
+    honcho = subprocess.Popen(
+        [str(Path(sys.executable).parent / "honcho"), "--env", "/dev/null", "start", "--procfile", "Procfile"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    output = lambda: (tmp_path / "honcho.log").read_text(errors="replace")  # noqa: E731
+    try:
+        assert wait_for(lambda: _answers(port) and len(_worker_pids(honcho.pid)) == 1, timeout=90), output()
+        (first,) = _worker_pids(honcho.pid)
+        os.kill(first, signal.SIGKILL)
+        assert wait_for(lambda: _worker_pids(honcho.pid) - {first}, timeout=30), output()
+        assert honcho.poll() is None, output()
+        assert _answers(port), "the web server kept serving"
+        # honcho relays its children's output as it comes: wait for the line, do not race it.
+        assert wait_for(lambda: "keep-running: celery exited with 137; starting it again" in output()), output()
+        beat_running = any("celery -A qiantang beat" in command and "keep-running" not in command
+                           for _parent, command in _processes().values())
+        assert beat_running, output()
+    finally:
+        os.killpg(honcho.pid, signal.SIGTERM)
+        try:
+            honcho.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(honcho.pid, signal.SIGKILL)
+            honcho.wait(timeout=10)
+        log.close()
