@@ -66,6 +66,10 @@ MAX_ROWS = 20_000
 # more is refused before anything is parsed.
 MAX_UNPACKED_PART = 40 * 1024 * 1024
 MAX_UNPACKED_TOTAL = 80 * 1024 * 1024
+# The sheet has a fixed, small set of columns (format.py: the project's, two per milestone
+# type, the export's own); a wider sheet is refused from its declared size before any cell
+# is read (or, undeclared, at its first row this wide).
+MAX_COLUMNS = 60
 REPLAN_REASON = "工作簿导入"
 # Stored text, the same for every reader of the queue (like a reason a cadre types),
 # so it is not translated.
@@ -136,6 +140,9 @@ def read_workbook(data: bytes, *, milestone_names: list[str], today: date) -> Re
         sheet = book[sheet_name]
         if (sheet.max_row or 0) > MAX_ROWS + 60:
             raise WorkbookRefused(_("文件超过20000行，请分批导入。"))
+        max_columns = max(MAX_COLUMNS, len(fmt.PROJECT_COLUMNS) + len(fmt.EXPORT_ONLY_COLUMNS)
+                          + 2 * len(milestone_names) + 20)
+        _refuse_too_wide(sheet.max_column, max_columns)
         rows = sheet.iter_rows(values_only=True)
         top = list(itertools.islice(rows, fmt.HEADER_SEARCH_ROWS))
         index = fmt.find_header_row(top)
@@ -145,6 +152,7 @@ def read_workbook(data: bytes, *, milestone_names: list[str], today: date) -> Re
                 raise WorkbookRefused(_("工作簿是空的，没有可导入的项目。"))
             raise WorkbookRefused(_("找不到“项目编号”和“项目名称”列，请检查表头。"))
         header, header_row = top[index], index + 1
+        _refuse_too_wide(max(map(len, top)), max_columns)
         rows = itertools.chain(top[index + 1 :], rows)
         columns = fmt.map_columns(header, milestone_names)
         if columns.missing_required:
@@ -160,6 +168,7 @@ def read_workbook(data: bytes, *, milestone_names: list[str], today: date) -> Re
         for number, row in enumerate(rows, start=header_row + 1):
             if number - header_row > MAX_ROWS:
                 raise WorkbookRefused(_("文件超过20000行，请分批导入。"))
+            _refuse_too_wide(len(row), max_columns)
             result, row_errors = fmt.parse_row(number, row, columns, today=today)
             errors += row_errors
             if result is not None:
@@ -170,6 +179,13 @@ def read_workbook(data: bytes, *, milestone_names: list[str], today: date) -> Re
         raise WorkbookRefused(_("工作簿是空的，没有可导入的项目。"))
     _refuse_duplicate_codes(parsed)
     return ReadResult(sheet_name, columns, parsed, errors)
+
+
+def _refuse_too_wide(columns: int | None, limit: int) -> None:
+    if columns is not None and columns > limit:
+        raise WorkbookRefused(
+            _("工作表有%(columns)d列，超过%(limit)d列，请删除多余的列后再导入。") % {"columns": columns, "limit": limit}
+        )
 
 
 def _refuse_duplicate_codes(rows: list[fmt.ParsedRow]) -> None:

@@ -670,3 +670,36 @@ def test_a_workbook_that_unpacks_too_large_is_refused_before_parsing(monkeypatch
     result = import_workbook(data, today=date(2026, 11, 25))
     assert result.refusal.startswith("工作簿解压后内容过多")
     assert opened == []
+
+
+def _without_dimension(data: bytes) -> bytes:
+    """The same workbook with no <dimension> in its sheets (other writers omit it)."""
+    import re
+
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                content = re.sub(rb"<dimension [^>]*/>", b"", content)
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_sheet_of_300_columns_is_refused_quickly(monkeypatch, declared):
+    import time
+
+    wide = HEADER + [f"列{n}" for n in range(300 - len(HEADER))]
+    rows = [row + ["x"] * (300 - len(row)) for row in ROWS]
+    data = office_workbook(rows, header=wide, title=None)
+    if not declared:
+        data = _without_dimension(data)
+    parsed = []
+    monkeypatch.setattr("projects.workbook.importer.fmt.parse_row",
+                        lambda *a, **k: parsed.append(1) or (None, []))
+    started = time.monotonic()
+    result = import_workbook(data, today=date(2026, 11, 25))
+    assert result.refusal == "工作表有300列，超过60列，请删除多余的列后再导入。"
+    assert parsed == [] and time.monotonic() - started < 2
+    assert not Project.objects.exists()

@@ -3,7 +3,7 @@ file, never another exception (hypothesis): any cell values under the office's h
 damage to the file's bytes."""
 import io
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import openpyxl
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +15,7 @@ from .test_importer import HEADER, ROWS, as_bytes, office_workbook
 
 MILESTONES = ["过会", "项目签约", "土地挂牌"]
 TODAY = date(2026, 11, 25)
-PROPERTIES = settings(max_examples=150, deadline=None, database=None,
+PROPERTIES = settings(max_examples=150, deadline=timedelta(seconds=5), database=None,
                       suppress_health_check=[HealthCheck.too_slow])
 
 cells = st.one_of(
