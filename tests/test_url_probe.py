@@ -64,6 +64,7 @@ EXPECTED = {
     "ledger_detail": (EVERYONE, None),
     "ledger_download": (EVERYONE, None),
     "ledger_changes": (EVERYONE, None),
+    "ledger_changes_download": (EVERYONE, None),
     "rankings": (EVERYONE, None),
     "rankings_download": (EVERYONE, None),
     "screen": (PUBLIC, None),
@@ -130,6 +131,7 @@ def site(role_users, make_project, today):
         "ledger_detail": {"pk": ledger.pk},
         "ledger_download": {"pk": ledger.pk},
         "ledger_changes": {"pk": ledger.pk},
+        "ledger_changes_download": {"pk": ledger.pk},
         "screen": {"token": screen.token},
         "ladder_decide": {"pk": suggestion.pk, "decision": "dismiss"},
     }

@@ -53,3 +53,6 @@ def test_freeze_filter_and_compare_a_ledger(browser, live_server, role_users, ma
     expect(page.locator("#turned-red li")).to_have_count(1)
     expect(page.locator("#turned-red li")).to_have_attribute("data-code", "QT-0002")
     page.screenshot(path=artifacts / f"ledger-changes-{width}.png", full_page=True)
+    with page.expect_download() as download:  # what the page shows, as a sheet
+        page.get_by_role("link", name="下载变化情况").click()
+    assert download.value.suggested_filename == f"变化情况-{november.name}至{snapshot.name}.xlsx"

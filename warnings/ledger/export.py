@@ -41,6 +41,30 @@ def ledger_workbook(ledger: Ledger) -> bytes:
         return stable_bytes(book, at=ledger.frozen_at)
 
 
+def changes_title(since: Ledger, until: Ledger | None, *, today) -> str:
+    """The changes page's heading, in the workbook's language (and dated when until now)."""
+    if until is not None:
+        return f"{until.name} 较 {since.name} 的变化"
+    return f"“{since.name}”以来的变化（截至{today.year}年{today.month}月{today.day}日）"
+
+
+def changes_filename(since: Ledger, until: Ledger | None, *, today) -> str:
+    end = until.name if until is not None else today.isoformat()
+    return f"变化情况-{since.name}至{end}.xlsx".replace("/", "-")
+
+
+def changes_workbook(since: Ledger, until: Ledger | None, changes: Changes, *, today, at) -> bytes:
+    """The changes page for the chosen pair as a workbook of one 变化情况 sheet: the same
+    blocks as the ledger's own second sheet. Between two ledgers it is the same bytes
+    whenever downloaded (stamped with the later freeze); until now it is stamped `at`."""
+    with translation.override("zh-hans"):
+        book = Workbook()
+        sheet = book.active
+        sheet.title = CHANGES_SHEET
+        write_changes(sheet, changes, title=changes_title(since, until, today=today))
+        return stable_bytes(book, at=until.frozen_at if until is not None else at)
+
+
 def write_changes(sheet, changes: Changes, *, title: str) -> None:
     """One block per kind of change: a heading, then its rows."""
     write_value(sheet.cell(1, 1), title)  # starts with the office's name for a snapshot
@@ -48,7 +72,7 @@ def write_changes(sheet, changes: Changes, *, title: str) -> None:
     row = 2
     blocks = [
         ("新转红", ["项目编号", "项目名称", "原等级", "预警原因"],
-         [(c.code, c.name, colours.label(c.before) or "—", "；".join(render_reason(r) for r in c.reasons))
+         [(c.code, c.name, colours.label(c.before) or "新纳入", "；".join(render_reason(r) for r in c.reasons))
           for c in changes.turned_red]),
         ("好转", ["项目编号", "项目名称", "原等级", "现等级"],
          [(c.code, c.name, colours.label(c.before), colours.label(c.after)) for c in changes.recovered]),
@@ -57,9 +81,9 @@ def write_changes(sheet, changes: Changes, *, title: str) -> None:
         ("完成节点", ["项目编号", "项目名称", "节点", "完成日期"],
          [(d.code, d.name, d.milestone, d.on) for d in changes.milestones_done]),
         ("新增协调事项", ["项目编号", "项目名称", "事项", "责任单位", "办结时限"],
-         [(i.code, i.name, i.need, i.department, i.deadline) for i in changes.items_opened]),
+         [(i.code, i.name, i.need, i.department or "待分派", i.deadline) for i in changes.items_opened]),
         ("销号的协调事项", ["项目编号", "项目名称", "事项", "责任单位", "办结时限"],
-         [(i.code, i.name, i.need, i.department, i.deadline) for i in changes.items_closed]),
+         [(i.code, i.name, i.need, i.department or "待分派", i.deadline) for i in changes.items_closed]),
         ("新增项目", ["项目编号", "项目名称"], changes.added),
         ("移出项目", ["项目编号", "项目名称"], changes.removed),
     ]

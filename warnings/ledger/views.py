@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
@@ -18,7 +19,14 @@ from qiantang.htmx import login_required
 
 from ..dashboard.filters import filter_values, query_string
 from ..models import Ledger
-from .export import ledger_filename, ledger_workbook, ranking_formula, rankings_workbook
+from .export import (
+    changes_filename,
+    changes_workbook,
+    ledger_filename,
+    ledger_workbook,
+    ranking_formula,
+    rankings_workbook,
+)
 from .forms import SnapshotForm
 from .freeze import freeze_snapshot
 from .selectors import changes_since, default_ledger, filtered_rows, previous_ledger, ranking_tables
@@ -105,6 +113,19 @@ def ledger_changes(request, pk):
         "since": since, "until": until, "changes": changes,
         "ledgers": Ledger.objects.exclude(pk=since.pk).filter(frozen_at__gt=since.frozen_at).order_by("-frozen_at"),
     })
+
+
+@login_required
+@require_GET
+def ledger_changes_download(request, pk):
+    """What the changes page shows for the same pair (?until=id or until now), as a workbook."""
+    since = get_object_or_404(Ledger, pk=pk)
+    until = _ledger_named(request, "until")
+    today = local_today()
+    changes = changes_since(since, until, today=today)
+    response = HttpResponse(changes_workbook(since, until, changes, today=today, at=timezone.now()), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, changes_filename(since, until, today=today))
+    return response
 
 
 def _ledger_named(request, param: str) -> Ledger | None:

@@ -176,6 +176,116 @@ def test_the_changes_page_against_a_constructed_history(client, district, today,
     assert client.get(reverse("ledger_changes", kwargs={"pk": october.pk}), {"until": "x"}).status_code == 404
 
 
+def sheet_blocks(sheet) -> tuple[str, dict[str, list[tuple]]]:
+    """The 变化情况 sheet read back: its title, and each block's heading (without the count)
+    with its data rows (the header row left out)."""
+    import re
+
+    blocks, heading, header_next = {}, None, False
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        values = tuple(v.date() if isinstance(v, datetime) else v for v in values)
+        if not any(v is not None for v in values):
+            heading = None
+            continue
+        found = re.fullmatch(r"(.+)（(\d+)）", str(values[0])) if values[1:] == (None,) * len(values[1:]) else None
+        if found:
+            heading, header_next = found.group(1), True
+            blocks[heading] = []
+            assert int(found.group(2)) >= 0
+        elif header_next:
+            header_next = False
+        elif heading:
+            blocks[heading].append(tuple(v for v in values if v is not None))
+    return sheet["A1"].value, blocks
+
+
+def page_section(html, section_id):
+    return html.split(f'id="{section_id}"')[1].split("</section>")[0]
+
+
+def page_codes(html, section_id):
+    import re
+
+    return re.findall(r'data-code="([^"]+)"', page_section(html, section_id))
+
+
+@pytest.fixture
+def history(district, today, role_users, make_project):
+    """October's snapshot, then: QT-0002 goes late (its plan moved earlier), QT-0001 is signed,
+    its item closed, a new item raised (its text looks like a formula), a project added."""
+    october = freeze_snapshot(name="10月底", today=today, by=role_users["office"])
+    Milestone.objects.filter(project=district["fine"], milestone_type__code="signing").update(planned_date=today - D)
+    Milestone.objects.filter(project=district["late"], milestone_type__code="signing").update(actual_date=today)
+    CoordinationItem.objects.update(state="closed")
+    CoordinationItem.objects.create(project=district["fine"], need='=HYPERLINK("http://x.example","电力增容")',
+                                    department=district["housing"], deadline=today + 9 * D, raised_by=role_users["cadre1"])
+    make_project("QT-0003", name="新纳入的项目", milestones={"signing": {"planned_date": today + 90 * D}})
+    recompute_all(today=today)
+    return october
+
+
+def test_the_changes_download_is_what_the_page_shows(client, history, today, role_users):
+    october = history
+    client.force_login(role_users["liaison1"])  # whoever reads the page downloads it
+    page = client.get(reverse("ledger_changes", kwargs={"pk": october.pk})).content.decode()
+    url = reverse("ledger_changes_download", kwargs={"pk": october.pk})
+    assert f'href="{url}"' in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    book = load_workbook(BytesIO(response.content))
+    assert book.sheetnames == ["变化情况"]
+    title, blocks = sheet_blocks(book["变化情况"])
+    assert title == "“10月底”以来的变化（截至2026年11月25日）" and "“10月底”以来的变化" in page
+
+    # Block by block, the rows the page lists, in its order.
+    assert [r[0] for r in blocks["新转红"]] == page_codes(page, "turned-red") == ["QT-0002"]
+    assert blocks["新转红"][0][:3] == ("QT-0002", "中策橡胶智能工厂", "绿")
+    assert [r[0] for r in blocks["好转"]] == page_codes(page, "recovered") == ["QT-0001"]
+    assert blocks["好转"] == [("QT-0001", "澜康微电子先进封装项目", "红", "绿")]
+    assert [r[0] for r in blocks["调整计划"]] == page_codes(page, "replanned") == ["QT-0002"]
+    (replan,) = blocks["调整计划"]
+    assert replan == ("QT-0002", "中策橡胶智能工厂", "项目签约", today + 60 * D, today - D, 0)
+    replanned = page_section(page, "replanned")
+    assert all(text in replanned for text in ("项目签约", (today + 60 * D).isoformat(), (today - D).isoformat()))
+    assert [r[:4] for r in blocks["完成节点"]] == [("QT-0001", "澜康微电子先进封装项目", "项目签约", today)]
+    assert page_codes(page, "milestones-done") == ["QT-0001"]
+    assert f"项目签约 {today.isoformat()}" in page_section(page, "milestones-done")
+    opened, closed = page_section(page, "items").split("销号的协调事项")
+    assert blocks["新增协调事项"] == [("QT-0002", "中策橡胶智能工厂", '=HYPERLINK("http://x.example","电力增容")',
+                                  "区住建局", today + 9 * D)]
+    assert "=HYPERLINK(&quot;http://x.example&quot;,&quot;电力增容&quot;)（区住建局" in opened
+    assert blocks["销号的协调事项"] == [("QT-0001", "澜康微电子先进封装项目", "施工许可需消防设计审查意见", "区住建局", today + 5 * D)]
+    assert "施工许可需消防设计审查意见（区住建局）" in closed
+    assert blocks["新增项目"] == [("QT-0003", "新纳入的项目")] and "新增 QT-0003 新纳入的项目" in page
+    assert blocks["移出项目"] == []
+
+    # What a user typed stays text in Excel, never a formula.
+    cell = next(c for row in book["变化情况"].iter_rows() for c in row if str(c.value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s" and cell.quotePrefix
+
+
+def test_the_changes_download_between_two_ledgers_is_the_chosen_pair_and_the_same_bytes(client, history, role_users, time_machine):
+    october = history
+    november = freeze_month(today=MONTH_END)
+    client.force_login(role_users["leader"])
+    page = client.get(reverse("ledger_changes", kwargs={"pk": october.pk}), {"until": november.pk}).content.decode()
+    url = reverse("ledger_changes_download", kwargs={"pk": october.pk})
+    assert f'href="{url}?until={november.pk}"' in page
+    first = client.get(url, {"until": november.pk})
+    title, blocks = sheet_blocks(load_workbook(BytesIO(first.content))["变化情况"])
+    assert title == "2026年11月项目三色预警表 较 10月底 的变化" and title in page
+    assert [r[0] for r in blocks["新转红"]] == page_codes(page, "turned-red") == ["QT-0002"]
+    assert [r[0] for r in blocks["新增项目"]] == ["QT-0003"]
+    time_machine.shift(timedelta(days=3))
+    Project.objects.filter(code="QT-0003").update(name="后来改名")  # after November: not in this pair
+    client.force_login(role_users["leader"])  # the session of three days ago has ended
+    assert client.get(url, {"until": november.pk}).content == first.content
+    assert client.get(url, {"until": "x"}).status_code == 404
+    client.logout()
+    assert client.get(url)["Location"].startswith("/accounts/login/")
+
+
 def test_a_long_ledger_is_paged_and_counted_in_the_database(client, district, role_users, make_project, today, monkeypatch):
     from qiantang_warnings.ledger import views
 
