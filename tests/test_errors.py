@@ -41,10 +41,28 @@ def test_the_handler500_answers_busy_for_a_locked_database_and_500_otherwise(rf)
     except OperationalError:
         assert server_error(request).status_code == 503
     try:
+        raise OperationalError("connection to server at \"127.0.0.1\", port 5432 failed: Connection refused")
+    except OperationalError:
+        unreachable = server_error(request)
+    assert unreachable.status_code == 503 and unreachable["Retry-After"] == "5"
+    assert "数据库暂时无法访问" in unreachable.content.decode()
+    try:
         raise ValueError("boom")
     except ValueError:
         page = server_error(request)
     assert page.status_code == 500 and "服务器出错" in page.content.decode()
+
+
+def test_a_view_whose_database_goes_away_answers_503_and_says_to_retry(client, role_users, make_project, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr("projects.views.services.project_progress_save", unreachable)
+    project = make_project("QT-0001", responsible_cadre=role_users["cadre1"])
+    client.force_login(role_users["cadre1"])
+    url = reverse("progress_edit", kwargs={"code": project.code, "kind": "progress"})
+    fragment = client.post(url, {"text": "已开工"}, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 503 and "数据库暂时无法访问" in fragment.content.decode()
 
 
 def test_403_and_404_are_the_site_s_own_pages_in_the_reader_s_language(client, role_users):

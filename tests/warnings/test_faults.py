@@ -1,11 +1,7 @@
 """Faults with real processes: a worker killed mid-recompute, Redis gone while staff edit,
 fifty editors saving one milestone at once. Nothing is lost or half-written, nothing doubled."""
-import socket
-import subprocess
 import threading
-import time
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg
@@ -28,6 +24,7 @@ from .celery_processes import (
     stop,
     wait_until,
 )
+from .private_servers import free_port, private_postgres, private_redis, wait_for_port
 
 pytestmark = [pytest.mark.real_clock, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -165,34 +162,6 @@ def test_staff_edit_while_redis_is_down(client, role_users, make_project, monkey
     assert health.status_code == 503 and health.json()["checks"]["broker"]["ok"] is False
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def private_redis(port: int, tmp_path):
-    """A Redis server of this test's own on `port` (Debian's redis-server), stopped at the end:
-    the outage is a real one, and the suite's shared Redis is left alone."""
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield process
-    finally:
-        process.kill()
-        process.wait(10)
-
-
 @pytest.mark.services
 def test_redis_stopped_while_staff_edit_then_back_beat_s_next_run_brings_every_colour_up_to_date(
     client, role_users, make_project, monkeypatch, tmp_path, caplog
@@ -205,7 +174,7 @@ def test_redis_stopped_while_staff_edit_then_back_beat_s_next_run_brings_every_c
     from qiantang.celery import app
     from qiantang_warnings.models import ChatRobot
 
-    port = _free_port()
+    port = free_port()
     broker_url = f"redis://127.0.0.1:{port}/0"
     monkeypatch.setattr(app.conf, "broker_url", broker_url)
     real_today = timezone.localdate()
@@ -307,3 +276,93 @@ def test_after_the_database_drops_every_connection_the_next_request_reconnects()
     finally:
         connection.settings_dict["CONN_MAX_AGE"] = 0
         connection.close()
+
+
+class _Browser:
+    """A signed-in visitor of a real server over HTTP (cookies kept, CSRF token sent)."""
+
+    def __init__(self, base: str):
+        import http.cookiejar
+        import urllib.request
+
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str) -> tuple[int, str]:
+        import urllib.error
+
+        try:
+            with self.opener.open(self.base + path, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def sign_in(self, username: str, password: str) -> None:
+        import re
+        import urllib.parse
+
+        _status, page = self.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
+        with self.opener.open(self.base + "/accounts/login/", data.encode(), timeout=30) as response:
+            assert "/accounts/login/" not in response.url, "signed in"
+
+
+@pytest.mark.services
+def test_a_real_postgresql_restart_web_and_worker_carry_on_and_a_request_while_it_is_down_fails_cleanly(tmp_path):
+    """A PostgreSQL cluster of the test's own under gunicorn and a Celery worker, both keeping
+    their connections (DATABASE_CONN_MAX_AGE): after a real restart the next page and the next
+    task work without restarting either process (CONN_HEALTH_CHECKS); while the database is
+    down a page answers 503 saying to retry, not a 500; once it is back, pages work again."""
+    import subprocess
+    import sys
+
+    from .celery_processes import REPO
+
+    with private_postgres() as cluster:
+        with psycopg.connect(cluster.url(), autocommit=True) as admin:
+            admin.execute("CREATE DATABASE qiantang")
+        database_url = cluster.url("qiantang")
+        web_port, queue = free_port(), f"test-restart-{uuid.uuid4().hex[:12]}"
+        env = child_env(
+            DATABASE_URL=database_url, DATABASE_CONN_MAX_AGE="600", CELERY_BROKER_URL=TEST_REDIS_URL,
+            QIANTANG_VAR_DIR=str(tmp_path / "var"), DEBUG="1", DJANGO_SUPERUSER_PASSWORD="pw-for-tests-1",
+        )
+        for command in (["migrate", "--noinput", "-v", "0"],
+                        ["createsuperuser", "--noinput", "--username", "office", "--email", "office@example.com"]):
+            subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True)
+        web_log = open(tmp_path / "web.log", "wb")
+        web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "qiantang.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "1"],
+            cwd=REPO, env=env, stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        worker_args = ["-A", "qiantang", "worker", "--pool=solo", "-l", "info", "-Q", queue]
+        try:
+            with celery_process(worker_args, env=env, log_path=tmp_path / "worker.log") as worker:
+                wait_for_port(web_port, timeout=60)
+                browser = _Browser(f"http://127.0.0.1:{web_port}")
+                browser.sign_in("office", "pw-for-tests-1")
+                assert browser.get("/projects/")[0] == 200
+                enqueue_recompute(env, queue=queue)
+                runs = lambda: psycopg.connect(database_url).execute(  # noqa: E731
+                    "SELECT count(*) FROM warnings_recomputerun").fetchone()[0]
+                wait_until(lambda: runs() >= 1, timeout=DEADLINE_SECONDS, process=worker,
+                           log_path=tmp_path / "worker.log", what="the first recompute")
+
+                cluster.restart()  # every kept connection is gone
+                assert browser.get("/projects/")[0] == 200, "web carries on with a new connection"
+                enqueue_recompute(env, queue=queue)
+                wait_until(lambda: runs() >= 2, timeout=DEADLINE_SECONDS, process=worker,
+                           log_path=tmp_path / "worker.log", what="a recompute after the restart")
+
+                cluster.stop()
+                status, page = browser.get("/projects/")
+                assert status == 503 and "数据库暂时无法访问" in page, page[:500]
+                cluster.start()
+                assert browser.get("/projects/")[0] == 200, "pages work again once the database is back"
+                stop(worker)
+        finally:
+            stop(web)
+            web_log.close()
+            forget_redis_queue(TEST_REDIS_URL, queue)
