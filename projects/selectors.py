@@ -1,4 +1,6 @@
-"""Reads for the staff pages."""
+"""Project-level reads of the staff pages: the board and the project list (filtered, worst
+colour first, paged), their counts, and the projects a user may see. Milestone-level reads
+(a project's timeline, my projects, a liaison's milestones) are in projects.timeline."""
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator

@@ -1,6 +1,8 @@
-"""Reads for the staff pages: a project's milestone timeline, my projects, a
-liaison's pending milestones. Due dates and milestone colours come from the
-rules (qiantang_warnings.rules), the same function the recompute applies.
+"""Milestone-level reads of the staff pages: a project's timeline (every catalogue type with
+its due date, colour and days), a cadre's projects with their next milestone, and a liaison's
+pending milestones. Due dates and colours come from the rules, through the one place that
+evaluates stored milestones (qiantang_warnings.selectors.rules_context), as in the recompute.
+Project-level reads (the board, the list, counts) are in projects.selectors.
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from django.db.models import Prefetch
 from qiantang import colours
 from qiantang.people import person_name
 from qiantang_warnings import rules
-from qiantang_warnings.reasons import most_overdue_days, soonest_due_days
 from qiantang_warnings.selectors import rules_context
 
 from .models import Milestone, Project, ReplanProposal
@@ -116,16 +117,6 @@ def _milestone_prefetch():
     )
 
 
-def _urgency_days(project: Project) -> int:
-    """Days overdue of the project's most overdue milestone (negative: days left of the
-    soonest due one), whatever heads its reasons (an escalation may)."""
-    overdue = most_overdue_days(project.reasons)
-    if overdue is not None:
-        return overdue
-    left = soonest_due_days(project.reasons)
-    return -left if left is not None else -10**6
-
-
 def my_project_list(projects, *, today: date) -> list[dict]:
     """Projects most urgent first (red, yellow, by days overdue), with the next milestone.
 
@@ -142,9 +133,8 @@ def my_project_list(projects, *, today: date) -> list[dict]:
         rows = context.rows(project.milestones.all())
         next_row = next((row for row in rows if row.is_pending), None)
         entries.append({"project": project, "next": next_row})
-    entries.sort(
-        key=lambda e: (e["project"].colour_rank, -_urgency_days(e["project"]), e["project"].code)
-    )
+    # Project.urgency: most overdue first, then soonest due (stored by the recompute).
+    entries.sort(key=lambda e: (e["project"].colour_rank, e["project"].urgency, e["project"].code))
     return entries
 
 

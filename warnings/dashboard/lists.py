@@ -17,7 +17,7 @@ from projects.models import Colour, is_green_after_replan
 from qiantang.people import person_name
 
 from ..models import Escalation, StatusChange
-from ..reasons import most_overdue_days, render_reason, soonest_due_days
+from ..reasons import most_overdue_days, render_reason, urgency_key
 from .figures import week_boundary
 from .filters import ACTIVE, query_string
 
@@ -71,14 +71,9 @@ class ListedProject:
 
 
 def urgency(colour: str, reasons: list) -> tuple:
-    """Sort key: red before yellow; overdue (most days first), then due soonest, then escalated only."""
-    overdue = most_overdue_days(reasons)
-    if overdue is not None:
-        within = (0, -overdue)
-    else:
-        left = soonest_due_days(reasons)
-        within = (1, left) if left is not None else (2, 0)
-    return (0 if colour == Colour.RED else 1, *within)
+    """Sort key: red before yellow, then the reasons' urgency (reasons.urgency_key: overdue,
+    most days first; then due soonest; then escalated only), which Project.urgency stores."""
+    return (0 if colour == Colour.RED else 1, urgency_key(reasons))
 
 
 @dataclass(frozen=True)
