@@ -499,6 +499,9 @@ class Ledger(models.Model):
     )
     milestone_types = models.JSONField(_("节点类型"), default=list)  # [[code, name], …] as they were
     counts = models.JSONField(_("各等级项目数"), default=dict)
+    # What the rankings (红黑榜) read besides the rows, as it stood at the freeze:
+    # {"departments": [[id, name, kind], …], "items": [[department_id, deadline, first answer or None], …]}.
+    ranking_facts = models.JSONField(_("红黑榜依据"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("台账")

@@ -13,9 +13,10 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils import timezone
 
-from projects.models import CoordinationItem, Project
+from projects.models import CoordinationEvent, CoordinationItem, Department, Project
 from projects.workbook.exporter import sheet_rows
 
 from ..models import Ledger, LedgerRow
@@ -52,6 +53,29 @@ def current_rows(*, today: date) -> tuple[list[list[str]], list[dict]]:
     return types, rows
 
 
+def ranking_facts(*, as_of: date, frozen_at: datetime) -> dict:
+    """What the rankings read besides the rows, as it stands at `frozen_at`: every department's
+    and street's name and kind, and the items asked of a department with a deadline by
+    `as_of`, with their first answer (答复 or 办结) by `frozen_at`. Frozen with the ledger, so a
+    department renamed or an item reassigned later changes no past ranking."""
+    answers = dict(
+        CoordinationEvent.objects.filter(
+            kind__in=[CoordinationEvent.Kind.ANSWERED, CoordinationEvent.Kind.HANDLED], at__lte=frozen_at
+        ).values_list("item_id").annotate(first=Min("at")).values_list("item_id", "first")
+    )
+    items = CoordinationItem.objects.filter(
+        department__isnull=False, deadline__lte=as_of, raised_at__lte=frozen_at,
+    ).order_by("id").values_list("id", "department_id", "deadline")
+    return {
+        "departments": [list(d) for d in Department.objects.order_by("id").values_list("id", "name", "kind")],
+        "items": [
+            [department_id, deadline.isoformat(),
+             timezone.localdate(answers[pk]).isoformat() if pk in answers else None]
+            for pk, department_id, deadline in items
+        ],
+    }
+
+
 def freeze(*, kind: str, name: str, today: date, month: date | None = None, by=None,
            now: datetime | None = None) -> Ledger:
     """Freeze every project now, after a recompute as of `today`; raises IntegrityError
@@ -59,11 +83,13 @@ def freeze(*, kind: str, name: str, today: date, month: date | None = None, by=N
     with transaction.atomic():
         recompute_all(today=today)
         types, rows = current_rows(today=today)
+        frozen_at = now or timezone.now()
         ledger = Ledger.objects.create(
-            kind=kind, month=month, name=name[:100], as_of=today, frozen_at=now or timezone.now(),
+            kind=kind, month=month, name=name[:100], as_of=today, frozen_at=frozen_at,
             frozen_by=by if getattr(by, "is_authenticated", False) else None,
             milestone_types=types,
             counts=dict(Counter(row["colour"] for row in rows if row["active"] and row["colour"])),
+            ranking_facts=ranking_facts(as_of=today, frozen_at=frozen_at),
         )
         LedgerRow.objects.bulk_create([
             LedgerRow(

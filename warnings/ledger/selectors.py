@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Min, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from projects.filters import apply_filters
-from projects.models import CoordinationEvent, CoordinationItem, Department
+from projects.models import Department
 
 from ..models import Ledger, LedgerRow
 from .changes import Changes, changes_between
-from .freeze import current_rows
+from .freeze import current_rows, ranking_facts
 from .ranking import ItemFact, Standing, standings
 
 
@@ -48,26 +47,25 @@ def default_ledger() -> Ledger | None:
             or Ledger.objects.order_by("-frozen_at", "-id").first())
 
 
+def _ranking_facts(ledger: Ledger) -> dict:
+    """The departments and items as frozen with the ledger (every ledger has them: migration
+    0014 filled in those frozen before; read live only should one lack them)."""
+    return ledger.ranking_facts or ranking_facts(as_of=ledger.as_of, frozen_at=ledger.frozen_at)
+
+
 def item_facts(ledger: Ledger) -> list[ItemFact]:
     """The items asked of departments, due by the ledger's date, with their first answer
-    as recorded by the ledger's freeze time (the steps are never deleted, so this is the
-    same whenever it is read)."""
-    answers = dict(
-        CoordinationEvent.objects.filter(
-            kind__in=[CoordinationEvent.Kind.ANSWERED, CoordinationEvent.Kind.HANDLED], at__lte=ledger.frozen_at
-        ).values_list("item_id").annotate(first=Min("at")).values_list("item_id", "first")
-    )
+    as recorded by the ledger's freeze time: frozen with the ledger, whatever changed since."""
     return [
-        ItemFact(department_id, deadline, timezone.localdate(answers[pk]) if pk in answers else None)
-        for pk, department_id, deadline in CoordinationItem.objects.filter(
-            department__isnull=False, deadline__lte=ledger.as_of, raised_at__lte=ledger.frozen_at,
-        ).values_list("id", "department_id", "deadline")
+        ItemFact(department_id, date.fromisoformat(deadline), date.fromisoformat(answered) if answered else None)
+        for department_id, deadline, answered in _ranking_facts(ledger)["items"]
     ]
 
 
 def ranking_tables(ledger: Ledger) -> list[tuple[str, list[Standing]]]:
-    """(title, standings) for the lead departments (部门) and the streets (街道)."""
-    departments = list(Department.objects.values_list("id", "name", "kind"))
+    """(title, standings) for the lead departments (部门) and the streets (街道), with the
+    departments' names and kinds as they were at the freeze."""
+    departments = _ranking_facts(ledger)["departments"]
     rows, items = rows_data(ledger), item_facts(ledger)
     tables = []
     for kind, title in Department.Kind.choices:

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from projects.models import CoordinationEvent, CoordinationItem, Department
-from qiantang_warnings.ledger.freeze import freeze_month
+from projects.models import CoordinationEvent, CoordinationItem, Department, Project
+from qiantang_warnings.ledger.freeze import freeze_month, freeze_snapshot
 from qiantang_warnings.ledger.ranking import ItemFact, standings
 from qiantang_warnings.recompute import recompute_all
 
@@ -91,3 +91,70 @@ def test_the_page_ranks_departments_and_streets_of_the_latest_month(client, make
 def test_with_no_ledger_the_page_says_when_it_will_have_one(client, role_users):
     client.force_login(role_users["cadre1"])
     assert "本月最后一天冻结后即可查看" in client.get(reverse("rankings")).content.decode()
+
+
+@pytest.fixture
+def ranked(make_project, role_users, today):
+    """A bureau leading a red project, a street leading a green one and answering an item a
+    day late; November's ledger frozen."""
+    bureau = Department.objects.create(name="区发改局")
+    street = Department.objects.create(name="河庄街道", kind="street")
+    make_project("QT-1", lead_department=bureau, milestones={"signing": {"planned_date": today - timedelta(days=3)}})
+    make_project("QT-2", lead_department=street, milestones={"signing": {"planned_date": today + timedelta(days=90)}})
+    item = CoordinationItem.objects.create(project=make_project("QT-3", lead_department=street),
+                                           need="电力增容", department=street, deadline=today - timedelta(days=1))
+    CoordinationEvent.objects.create(item=item, kind="answered", comment="已协调")  # today: a day late
+    recompute_all(today=today)
+    return {"ledger": freeze_month(today=AS_OF), "bureau": bureau, "street": street, "item": item}
+
+
+def ranking_sections(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<section class="panel" data-table=.*?</section>', html, re.S)
+
+
+def test_a_past_ranking_is_unchanged_by_later_renames_moves_and_answers(client, ranked, role_users, today):
+    ledger = ranked["ledger"]
+    client.force_login(role_users["leader"])
+    url = reverse("rankings")
+    before = client.get(url, {"ledger": ledger.pk}).content.decode()
+    sections = ranking_sections(before)
+    assert len(sections) == 2 and 'data-department="区发改局"' in sections[0] and 'data-department="河庄街道"' in sections[1]
+    export = client.get(reverse("rankings_download"), {"ledger": ledger.pk}).content
+
+    # Later: the bureau renamed, the street made a department, the item moved to the bureau
+    # with a later deadline and answered again, a new department asked an item.
+    Department.objects.filter(pk=ranked["bureau"].pk).update(name="区发展和改革局")
+    Department.objects.filter(pk=ranked["street"].pk).update(kind="department", name="河庄街道办事处")
+    CoordinationItem.objects.filter(pk=ranked["item"].pk).update(department=ranked["bureau"], deadline=today + timedelta(days=3))
+    CoordinationEvent.objects.create(item=ranked["item"], kind="handled", comment="已办结")
+    newcomer = Department.objects.create(name="区资规分局")
+    CoordinationItem.objects.create(project=Project.objects.get(code="QT-1"), need="用地预审", department=newcomer,
+                                    deadline=today - timedelta(days=2))
+
+    after = client.get(url, {"ledger": ledger.pk}).content.decode()
+    assert ranking_sections(after) == sections
+    assert "区发展和改革局" not in after and "河庄街道办事处" not in after and "区资规分局" not in after
+    assert client.get(reverse("rankings_download"), {"ledger": ledger.pk}).content == export
+    # A ledger frozen now reads the departments as they are now.
+    snapshot = freeze_snapshot(name="改名后", today=today, by=role_users["office"])
+    assert "区发展和改革局" in client.get(url, {"ledger": snapshot.pk}).content.decode()
+
+
+def test_migration_0014_gives_a_ledger_frozen_before_it_the_facts_a_freeze_now_stores(ranked):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from qiantang_warnings.ledger.freeze import ranking_facts
+    from qiantang_warnings.models import Ledger
+
+    ledger = ranked["ledger"]
+    frozen = ledger.ranking_facts
+    assert frozen == ranking_facts(as_of=ledger.as_of, frozen_at=ledger.frozen_at)
+    assert frozen["items"] == [[ranked["street"].pk, "2026-11-24", "2026-11-25"]]
+    Ledger.objects.update(ranking_facts={})  # as a ledger frozen before the field was
+    import_module("qiantang_warnings.migrations.0014_ledger_ranking_facts").fill_in(apps, None)
+    ledger.refresh_from_db()
+    assert ledger.ranking_facts == frozen
