@@ -331,10 +331,14 @@ DIGEST_STALE_CLAIM_SECONDS = env_int("DIGEST_STALE_CLAIM_SECONDS", 900)
 # The right-hand side of the digest's stable Message-ID <digest.WEEK.USER_ID@domain>.
 DIGEST_MESSAGE_ID_DOMAIN = env_str("DIGEST_MESSAGE_ID_DOMAIN", "qiantang.local")
 
+# Console lines carry the fields the recompute, the digest and the robots log (`extra=`) as
+# key=value after the message; LOG_FORMAT=json writes one JSON object a line instead.
+LOG_JSON = env_str("LOG_FORMAT", "text").strip().lower() == "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"structured": {"()": "qiantang.logging.StructuredFormatter", "json": LOG_JSON}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
