@@ -158,3 +158,35 @@ def test_migration_0014_gives_a_ledger_frozen_before_it_the_facts_a_freeze_now_s
     import_module("qiantang_warnings.migrations.0014_ledger_ranking_facts").fill_in(apps, None)
     ledger.refresh_from_db()
     assert ledger.ranking_facts == frozen
+
+
+def test_the_rankings_export_has_a_sheet_per_table_with_the_formula_and_the_known_figures(client, ranked, role_users):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from qiantang_warnings.ledger.export import RANKING_HEADERS
+
+    client.force_login(role_users["cadre1"])
+    download = client.get(reverse("rankings_download"), {"ledger": ranked["ledger"].pk})
+    assert download.status_code == 200 and download["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in download["Content-Disposition"]
+    book = load_workbook(BytesIO(download.content))
+    assert book.sheetnames == ["部门红黑榜", "街道红黑榜"]
+    for sheet, title in zip(book.worksheets, ("部门", "街道")):
+        assert sheet["A1"].value == f"2026年11月项目三色预警表 · {title}红黑榜"
+        assert sheet["A2"].value.startswith("得分 = 40×灯色分") and "30×协调事项按期答复率" in sheet["A2"].value
+        assert [c.value for c in sheet[4]] == RANKING_HEADERS
+        assert sheet.max_row == 5  # one unit in each table
+        assert sheet["G5"].number_format == sheet["H5"].number_format == "0.0%"
+    # The bureau: one red project, its 项目签约 due 3 days before and not done (0 of 1 on time),
+    # no item asked of it (counts 1): 40×0 + 30×0 + 30×1 − 0 = 30.
+    assert [c.value for c in book["部门红黑榜"][5]] == [1, "区发改局", 1, 1, 0, 0, 0, 1, 0, 30]
+    # The street: two green projects, nothing due (1), its one item answered a day late (0):
+    # 40×1 + 30×1 + 30×0 − 0 = 70.
+    assert [c.value for c in book["街道红黑榜"][5]] == [1, "河庄街道", 2, 0, 0, 2, 1, 0, 0, 70]
+    # The same figures as the page.
+    page = client.get(reverse("rankings"), {"ledger": ranked["ledger"].pk}).content.decode()
+    for name, score in (("区发改局", "30.0"), ("河庄街道", "70.0")):
+        row = page.split(f'data-department="{name}"')[1].split("</tr>")[0]
+        assert f'<td class="num score">{score}</td>' in row
