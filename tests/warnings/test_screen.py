@@ -71,3 +71,60 @@ def test_the_office_makes_and_revokes_links_in_the_admin_and_nobody_else_sees_th
     assert client.get(reverse("screen", kwargs={"token": link.token})).status_code == 410
     client.force_login(role_users["leader"])
     assert client.get(reverse("admin:warnings_screenlink_changelist")).status_code == 403
+
+
+def screen_trend(html: str) -> str:
+    """The weekly trend's section, and in it the chart's summary (oldest week first)."""
+    import re
+
+    section = html.split('<section class="screen-trend">')[1].split("</section>")[0]
+    assert '<svg class="trend-chart"' in section and 'role="img"' in section
+    return re.search(r'aria-label="([^"]+)"', section).group(1)
+
+
+def test_the_screen_shows_the_weekly_trend_of_each_view(client, district, today):
+    from qiantang_warnings.models import StatusChange
+
+    # A constructed history: QT-0001 turned red ten days ago, QT-0002 green today.
+    StatusChange.objects.filter(project__code="QT-0001").update(at=timezone.now() - timedelta(days=10))
+    url = reverse("screen", kwargs={"token": district.token})
+    html = client.get(url).content.decode()
+    assert "每周趋势" in html
+    summary = screen_trend(html)  # red/yellow/green per week
+    assert summary.startswith("近12周红、黄、绿项目数：")
+    assert summary.endswith("11-11 0/0/0；11-18 1/0/0；11-25 1/0/1")
+    # Each view's trend is its own projects': the 汽车 sector has only QT-0002.
+    cars = client.get(url, {"view": 1}, HTTP_HX_REQUEST="true").content.decode()
+    assert screen_trend(cars).endswith("11-11 0/0/0；11-18 0/0/0；11-25 0/0/1")
+
+
+def test_a_department_link_cycles_through_the_lead_departments_with_active_projects(client, district, make_project, today):
+    from projects.models import Project
+
+    street = Department.objects.create(name="河庄街道", kind="street")
+    Project.objects.filter(code="QT-0002").update(lead_department=street)
+    idle = Department.objects.create(name="区住建局")  # leads only a finished project: not shown
+    make_project("QT-0003", lead_department=idle, state="completed")
+    Department.objects.create(name="区资规分局")  # leads nothing
+    recompute_all(today=today)
+    ScreenLink.objects.filter(pk=district.pk).update(cycle="department")
+    url = reverse("screen", kwargs={"token": district.token})
+
+    def view(n=None):
+        if n is None:
+            return client.get(url).content.decode()
+        return client.get(url, {"view": n}, HTTP_HX_REQUEST="true").content.decode()
+
+    first = view()
+    assert '<span class="screen-view">全区</span>' in first and "1/3" in first and "?view=1" in first
+    assert 'data-count="red">1<' in first and 'data-count="green">1<' in first
+    bureau = view(1)  # departments (部门) before streets, each by name
+    assert '<span class="screen-view">区发改局</span>' in bureau and "2/3" in bureau and "?view=2" in bureau
+    assert 'data-count="red">1<' in bureau and 'data-count="green">0<' in bureau and 'data-project="QT-0001"' in bureau
+    street_view = view(2)
+    assert '<span class="screen-view">河庄街道</span>' in street_view and "3/3" in street_view
+    assert 'data-count="red">0<' in street_view and 'data-count="green">1<' in street_view
+    assert "没有红色预警项目" in street_view and "?view=0" in street_view  # then the district again
+    assert '<span class="screen-view">全区</span>' in view(3)  # past the end wraps round
+    for page in (first, bureau, street_view):
+        assert "区住建局" not in page and "区资规分局" not in page
