@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from .models import LoginFailure
 
@@ -72,6 +72,20 @@ def _serialise_attempts_for(username: str) -> None:
     list(User.objects.select_for_update().filter(**lookup).order_by("pk").values_list("pk", flat=True))
 
 
+# PostgreSQL advisory lock namespace of the per-address queue (the second key is the address's hash).
+ADDRESS_LOCK_NAMESPACE = 0x51A7_0002
+
+
+def _serialise_attempts_from(ip_address: str | None) -> None:
+    # The address's count (guesses spread over many usernames) is read and recorded under a
+    # lock too, taken after the username's (always in that order: no deadlock), so parallel
+    # guesses from one address cannot all slip past it either. On SQLite the IMMEDIATE
+    # transaction already queues every attempt.
+    if ip_address and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [ADDRESS_LOCK_NAMESPACE, ip_address])
+
+
 def attempt(username: str, ip_address: str | None, *, now: datetime, check: Callable[[], bool]) -> bool:
     """One throttled password check: raises Locked when the username (or address)
     has too many recent failures; otherwise runs `check()` (True when the password
@@ -80,6 +94,7 @@ def attempt(username: str, ip_address: str | None, *, now: datetime, check: Call
     one lock, so the limit holds however many attempts arrive at once."""
     with transaction.atomic():
         _serialise_attempts_for(username)
+        _serialise_attempts_from(ip_address)
         if is_locked(username, ip_address, now=now):
             raise Locked
         right = bool(check())

@@ -199,3 +199,75 @@ def test_parallel_guesses_cannot_all_slip_past_the_count(role_users, settings):
     assert errors == []
     assert (len(checked), len(locked)) == (5, 5)
     assert LoginFailure.objects.filter(username="office").count() == 5
+
+
+def _at_once(count, target):
+    """Run target(i) for i in range(count) in threads started together; their results in order."""
+    start, results, errors = threading.Barrier(count), [None] * count, []
+
+    def run(i):
+        try:
+            start.wait()
+            results[i] = target(i)
+        except Exception as error:  # surfaced below; a thread's exception is otherwise lost
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_guesses_from_one_address_over_many_usernames_stop_at_the_address_limit(settings):
+    """Forty usernames guessed at once from one address: the address's limit (5 × 4) holds as
+    the username's does; without its lock every guess would read the count before any was recorded."""
+    checked = []
+
+    def slow_wrong_password():
+        checked.append(1)
+        time.sleep(0.02)
+        return False
+
+    def guess(i):
+        try:
+            throttle.attempt(f"guess{i}", "198.51.100.7", now=START, check=slow_wrong_password)
+            return "checked"
+        except throttle.Locked:
+            return "locked"
+
+    results = _at_once(40, guess)
+    limit = settings.LOGIN_FAILURE_LIMIT * throttle.ADDRESS_FACTOR
+    assert (len(checked), results.count("locked")) == (limit, 40 - limit)
+    assert LoginFailure.objects.filter(ip_address="198.51.100.7").count() == limit
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_burst_of_sign_ins_over_http_with_the_right_password_inside_is_held_to_the_limit(role_users):
+    """Twenty wrong passwords and the right one in one burst at the site's login page: the
+    right one lets in only if it came among the first five; after the burst the account is
+    locked unless it did, and never more than five wrong passwords were ever checked."""
+    office = role_users["office"]
+    right_at = 12
+
+    def sign_in(i):
+        client = Client()
+        password = "pw-for-tests-1" if i == right_at else f"wrong-{i}"
+        response = client.post(reverse("login"), {"username": office.username, "password": password})
+        if "_auth_user_id" in client.session:
+            return "in"
+        return "locked" if LOCKED in response.content.decode() else "wrong"
+
+    results = _at_once(21, sign_in)
+    assert results.count("wrong") <= 5, results
+    assert results.count("wrong") + results.count("locked") + results.count("in") == 21
+    if results[right_at] == "in":
+        assert LoginFailure.objects.filter(username="office").count() <= 5
+    else:
+        assert results[right_at] == "locked" and results.count("wrong") == 5, results
+        assert at_site(office, "pw-for-tests-1")[1] is False, "still locked after the burst"
