@@ -1,6 +1,7 @@
 """Faults with real processes: a worker killed mid-recompute, Redis gone while staff edit,
 fifty editors saving one milestone at once. Nothing is lost or half-written, nothing doubled."""
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -366,3 +367,68 @@ def test_a_real_postgresql_restart_web_and_worker_carry_on_and_a_request_while_i
             stop(web)
             web_log.close()
             forget_redis_queue(TEST_REDIS_URL, queue)
+
+
+@pytest.mark.services
+def test_two_beats_at_once_every_recipient_gets_one_digest_and_every_colour_changes_once(
+    role_users, make_project, tmp_path
+):
+    """Two real beats (a second started by mistake), each sending the recompute and the weekly
+    digest every second, and a worker with two processes taking them in parallel: each
+    recipient is mailed once, each project's colour change is recorded once."""
+    import textwrap
+
+    from qiantang_warnings.models import DigestDelivery
+
+    real_today = timezone.localdate()
+    late = [make_project(f"QT-TWOBEATS{n}", milestones={"approval": {"planned_date": real_today - timedelta(days=30)}})
+            for n in range(3)]
+    for username in ("leader", "office", "cadre1"):
+        role_users[username].email = f"{username}@example.gov.cn"
+        role_users[username].save(update_fields=["email"])
+    queue = f"test-two-beats-{uuid.uuid4().hex[:12]}"
+    mail_folder = tmp_path / "mail"
+    mail_folder.mkdir()
+    (tmp_path / "two_beats.py").write_text(textwrap.dedent(f"""
+        from django.conf import settings
+        from qiantang.celery import app
+
+        settings.EMAIL_FILE_PATH = {str(mail_folder)!r}
+        options = {{"queue": {queue!r}}}
+        app.conf.beat_schedule = {{
+            "recompute": {{"task": "qiantang_warnings.tasks.recompute_all_warnings", "schedule": 1.0,
+                           "options": options}},
+            "digest": {{"task": "qiantang_warnings.tasks.enqueue_weekly_digest", "schedule": 1.0,
+                        "options": options}},
+        }}
+        app.conf.task_default_queue = {queue!r}
+    """))
+
+    def env(name):
+        return child_env(
+            DATABASE_URL=child_database_url(), CELERY_BROKER_URL=TEST_REDIS_URL, PYTHONPATH=str(tmp_path),
+            QIANTANG_VAR_DIR=str(tmp_path / name), EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        )
+
+    beat_args = ["-A", "two_beats", "beat", "-l", "info", "--max-interval", "1"]
+    try:
+        with celery_process(["-A", "two_beats", "worker", "--concurrency", "2", "-l", "info", "-Q", queue],
+                            env=env("worker"), log_path=tmp_path / "worker.log") as worker, \
+                celery_process(beat_args, env=env("beat-one"), log_path=tmp_path / "one.log"), \
+                celery_process(beat_args, env=env("beat-two"), log_path=tmp_path / "two.log"):
+            sent = lambda: DigestDelivery.objects.filter(state=DigestDelivery.State.SENT).count()  # noqa: E731
+            wait_until(lambda: sent() == 3 and Project.objects.filter(colour="red").count() == 3,
+                       timeout=DEADLINE_SECONDS, process=worker, log_path=tmp_path / "worker.log",
+                       what="the digests sent and the projects red")
+            time.sleep(4)  # both beats keep firing: nothing more may happen
+            for log in ("one.log", "two.log"):
+                assert (tmp_path / log).read_text().count("Sending due task digest") >= 3, "both beats fired"
+            stop(worker)
+    finally:
+        forget_redis_queue(TEST_REDIS_URL, queue)
+    mails = [path.read_text(errors="replace") for path in mail_folder.iterdir()]
+    recipients = sorted(line.split(":", 1)[1].strip() for mail in mails for line in mail.splitlines()
+                        if line.startswith("To:"))
+    assert recipients == ["cadre1@example.gov.cn", "leader@example.gov.cn", "office@example.gov.cn"]
+    assert DigestDelivery.objects.count() == 3
+    assert StatusChange.objects.filter(project__in=late).count() == 3, "one change per project, none doubled"
