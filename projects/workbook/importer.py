@@ -503,6 +503,15 @@ class _Planner:
             current_actual = stored.actual_date if stored else None
             current_na = stored.not_applicable if stored else False
             if cells.not_applicable:
+                if current_actual is not None:
+                    # Done and not applicable never both (Milestone.clean): the office clears
+                    # the actual date on the project page first; the import does not choose.
+                    self.errors.append(fmt.RowError(
+                        row.row, name + fmt.ACTUAL_SUFFIX,
+                        _("已有实际完成日期，不能标为不适用（须先在项目页面清除实际完成日期）"),
+                        _show(current_actual),
+                    ))
+                    continue
                 planned, actual, na = current_planned, current_actual, True
             else:
                 planned = cells.planned if cells.planned is not None else (

@@ -189,15 +189,33 @@ def test_a_first_plan_an_actual_date_and_not_applicable_stay_direct_edits(cadre,
     edited = [row[:] for row in ROWS]
     edited[1][13] = "2026-12-30"  # QT-0102 土地挂牌: no plan yet
     edited[1][10] = "2026-05-12"  # 过会(实际)
-    edited[0][11], edited[0][12] = "不适用", "—"  # QT-0101 项目签约
+    edited[0][13] = "不适用"  # QT-0101 土地挂牌: planned, not done
     result = import_rows(edited, by=role_users["office"])
     assert result.applied and result.proposal_count == 0 and result.replan_count == 0
     bio = Project.objects.get(code="QT-0102")
     listing = bio.milestones.get(milestone_type__name="土地挂牌")
     assert (listing.planned_date, listing.baseline_date) == (date(2026, 12, 30), date(2026, 12, 30))
     assert bio.milestones.get(milestone_type__name="过会").actual_date == date(2026, 5, 12)
-    assert Project.objects.get(code="QT-0101").milestones.get(milestone_type__name="项目签约").not_applicable
+    assert Project.objects.get(code="QT-0101").milestones.get(milestone_type__name="土地挂牌").not_applicable
     assert not ReplanProposal.objects.exists() and not MilestoneReplan.objects.exists()
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_marking_a_done_milestone_not_applicable_is_refused_and_nothing_is_written(cadre, role_users, replace):
+    """Done and not applicable never both: the import names the stored actual date and writes
+    nothing, in either mode (the office clears the actual date on the project page first)."""
+    import_rows()
+    edited = [row[:] for row in ROWS]
+    edited[0][11], edited[0][12] = "不适用", "—"  # QT-0101 项目签约, done on 2026-04-20
+    edited[0][15] = "改过的进展"
+    result = import_rows(edited, by=role_users["office"], replace=replace)
+    assert not result.applied
+    assert [str(error) for error in result.errors] == [
+        "第3行 项目签约(实际)：已有实际完成日期，不能标为不适用（须先在项目页面清除实际完成日期）“2026-04-20”"
+    ]
+    signing = Milestone.objects.get(project__code="QT-0101", milestone_type__name="项目签约")
+    assert (signing.actual_date, signing.not_applicable) == (date(2026, 4, 20), False)
+    assert Project.objects.get(code="QT-0101").progress_note == "正在施工图审查。"
 
 
 def test_replace_mode_overwrites_a_plan_with_a_replan_record(cadre, role_users):
