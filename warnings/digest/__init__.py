@@ -10,5 +10,8 @@ leaders and the office see the district, cadres their own projects (responsible 
 the team), liaisons the milestones their departments own. Every recipient also reads
 their own re-plan proposals (调整计划申请) decided in the reported week or still pending;
 the district's digest counts the proposals waiting for the office and the projects
-green only after re-planning (调整后绿). Nothing here reads the clock.
+green only after re-planning (调整后绿). A district digest built without the whole district
+in memory (a leader's or the office's preview, the weekly job's task for one of them) reads
+district.py's aggregates and bounded lists instead: the same content, whatever the
+district's size. Nothing here reads the clock.
 """

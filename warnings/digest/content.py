@@ -14,11 +14,10 @@ from qiantang.links import absolute_url
 from qiantang.people import display_name
 
 from .. import rules
+from .district import DUE_SOON_DAYS, ITEM_DEPARTMENTS, LONGEST_OVERDUE, DistrictPart, district_part
 from .snapshot import DistrictSnapshot, EscalationRow, ItemRow, MilestoneRow, ProjectRow, ReplanRow, TalkRow
 from .weeks import parse_week, week_monday
 
-DUE_SOON_DAYS = 14
-LONGEST_OVERDUE = 10
 # A mail stays readable: each list shows this many rows and says how many more there are.
 LIST_LIMIT = 30
 LISTS = ("projects", "turned_red", "turned_yellow", "recovered", "due_soon", "needs_plan",
@@ -129,16 +128,18 @@ def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str], office: 
     own = [row for row in snapshot.replans if row.proposer_id == user.pk]
     digest.replan_decisions = sorted((r for r in own if not r.is_pending), key=lambda r: r.decided_at)
     digest.replans_pending = sorted((r for r in own if r.is_pending), key=lambda r: r.created_at)
-    if DISTRICT in kinds:
-        digest.pending_replans = snapshot.pending_replans
-        digest.items_by_department = _items_by_department(snapshot.items)
-    if DISTRICT in kinds:
-        ids = set(snapshot.projects)
-    elif CADRE_PROJECTS in kinds:
-        ids = snapshot.cadre_projects.get(user.pk, set()) & set(snapshot.projects)
-    else:
-        ids = set()
-    if DISTRICT in kinds or CADRE_PROJECTS in kinds:
+    totals = {}
+    if DISTRICT in kinds and not snapshot.whole_district:
+        # Not the whole district in memory (a preview, one recipient's task): its aggregates
+        # and bounded lists instead, read once per snapshot.
+        totals = _fill_district(digest, _district_part(snapshot))
+    elif DISTRICT in kinds or CADRE_PROJECTS in kinds:
+        if DISTRICT in kinds:
+            digest.pending_replans = snapshot.pending_replans
+            digest.items_by_department = _items_by_department(snapshot.items)
+            ids = set(snapshot.projects)
+        else:
+            ids = snapshot.cadre_projects.get(user.pk, set()) & set(snapshot.projects)
         _fill_projects(digest, snapshot, ids)
         if CADRE_PROJECTS in kinds:
             # Their red and yellow projects, most urgent first; the green ones are in the counts.
@@ -157,15 +158,36 @@ def build_digest(snapshot: DistrictSnapshot, *, user, kinds: list[str], office: 
             ),
             key=lambda m: (-COLOUR_RANK.get(m.colour, 0), -(m.days_late or 0), m.project.code, m.order),
         )
-    _limit_lists(digest)
+    _limit_lists(digest, totals)
     return digest
 
 
-def _limit_lists(digest: Digest) -> None:
+def _district_part(snapshot: DistrictSnapshot) -> DistrictPart:
+    parts = snapshot.district_parts  # by LIST_LIMIT
+    if LIST_LIMIT not in parts:
+        parts[LIST_LIMIT] = district_part(week=snapshot.week, today=snapshot.today, limit=LIST_LIMIT)
+    return parts[LIST_LIMIT]
+
+
+def _fill_district(digest: Digest, part: DistrictPart) -> dict[str, int]:
+    """The district's figures and lists as `district_part` read them; their full lengths."""
+    digest.counts, digest.counts_before = dict(part.counts), dict(part.counts_before)
+    for name in ("turned_red", "turned_yellow", "recovered", "longest_overdue", "due_soon", "needs_plan",
+                 "escalations", "talks", "green_after_replan", "items_by_department"):
+        setattr(digest, name, list(getattr(part, name)))
+    digest.green_after_replan_count = part.totals["green_after_replan"]
+    digest.pending_replans = part.pending_replans
+    return part.totals
+
+
+def _limit_lists(digest: Digest, totals: dict[str, int] | None = None) -> None:
+    """Cut each list at LIST_LIMIT and say how many rows are left out; `totals` are the full
+    lengths of lists read already cut (the district's, from district_part)."""
     for name in LISTS:
         rows = getattr(digest, name)
-        if len(rows) > LIST_LIMIT:
-            digest.more[name] = len(rows) - LIST_LIMIT
+        total = (totals or {}).get(name, len(rows))
+        if total > LIST_LIMIT:
+            digest.more[name] = total - LIST_LIMIT
             setattr(digest, name, rows[:LIST_LIMIT])
 
 
@@ -206,9 +228,6 @@ def _fill_projects(digest: Digest, snapshot: DistrictSnapshot, ids: set[int]) ->
         digest.green_after_replan_count = len(digest.green_after_replan)
 
 
-
-
-ITEM_DEPARTMENTS = 10
 
 
 def _items_by_department(items: list[ItemRow]) -> list[tuple[str, int, int]]:

@@ -78,7 +78,9 @@ def digest_for_user(user, *, week: str, today: date) -> Digest:
     kinds = recipient_kinds(user)
     proposers = [user.pk]
     if DISTRICT in kinds:
-        scope = proposers = None  # the office's queue is counted from every proposal
+        # No project in memory: build_digest reads the district's aggregates and bounded
+        # lists (district.py), the office's queue counted there.
+        scope = []
     else:
         scope = list(projects_of_cadre(user).values_list("id", flat=True)) if CADRE_PROJECTS in kinds else []
         if LIAISON_MILESTONES in kinds:

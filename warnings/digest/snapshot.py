@@ -158,6 +158,10 @@ class DistrictSnapshot:
     pending_replans: int | None = None  # the office's queue; None when the read was narrowed
     items: list[ItemRow] = field(default_factory=list)  # waiting coordination items, most overdue first
     talks: list[TalkRow] = field(default_factory=list)  # 约谈 still to follow up, soonest first
+    # Every active project read (not narrowed): a district digest is sliced from it in memory;
+    # otherwise it reads the district's aggregates and bounded lists (district.py).
+    whole_district: bool = True
+    district_parts: dict = field(default_factory=dict, repr=False, compare=False)  # content.py's cache
     by_project: dict[int, list[MilestoneRow]] = field(default_factory=dict)
     by_department: dict[int, list[MilestoneRow]] = field(default_factory=dict)
 
@@ -245,6 +249,7 @@ def district_snapshot(*, week: str, today: date, project_ids=None, proposer_ids=
         dict(liaison_departments), department_names, replans, pending_replans,
         items=_item_rows(projects, today, department_names),
         talks=_talk_rows(projects, today),
+        whole_district=project_ids is None,
     )
 
 
@@ -329,6 +334,8 @@ def _replan_rows(week: str, proposer_ids) -> list[ReplanRow]:
 
 def _milestone_rows(projects: dict[int, ProjectRow], today: date, department_names) -> list[MilestoneRow]:
     """Due date and colour of every pending milestone, by the same rules as the recompute."""
+    if not projects:
+        return []  # a narrowed read with no project (a district preview): not even the rules' inputs
     context = rules_context(today)
     types = context.types
 
