@@ -8,6 +8,8 @@ come from bench/recompute.py's generator; two recomputes (last Monday, then this
 leave a week of StatusChange history. Recipients: 2% leaders and office, 80% cadres (each
 project has a responsible cadre and two team members), 18% liaisons of 20 departments that
 own the milestones. The SQL query count must not grow with N or with recipients' projects.
+Then one leader's preview (`/digest/preview/`), as `digest_for_user` and as the page through
+Django's test client: median of --preview-repeat runs, and its SQL queries.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiantang.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qiantang_bench_digest")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
 import recompute as recompute_bench  # noqa: E402  (bench/recompute.py: database and generator)
 
@@ -87,7 +90,54 @@ def make_recipients(count: int, seed: int = 7) -> None:
           f"{Milestone.objects.count()} milestones owned by 20 departments")
 
 
-def bench(n: int, recipient_count: int, monday: date) -> tuple[int, int]:
+def preview(monday: date, repeat: int) -> dict:
+    """A leader opening /digest/preview/: the digest alone, then the whole page."""
+    from statistics import median
+    from unittest import mock
+
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from qiantang_warnings.digest.recipients import digest_for_user
+    from qiantang_warnings.digest.weeks import week_label
+
+    from projects.roles import LEADER
+
+    leader = User.objects.filter(username__startswith="bench-leader", groups__name=LEADER).order_by("username").first()
+    week = week_label(monday)
+    built, pages = [], []
+    with CaptureQueriesContext(connection) as captured:
+        digest_for_user(leader, week=week, today=monday)
+    digest_queries = len(captured)
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        digest_for_user(leader, week=week, today=monday)
+        built.append(time.perf_counter() - t0)
+    client = Client()
+    client.force_login(leader)
+    # The page asks the clock for today: the bench's Monday.
+    with mock.patch("qiantang_warnings.digest.views.local_today", return_value=monday):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/digest/preview/")
+        assert response.status_code == 200, response.status_code
+        page_queries = len(captured)
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            client.get("/digest/preview/")
+            pages.append(time.perf_counter() - t0)
+    result = {
+        "digest_ms": median(built) * 1000, "digest_queries": digest_queries,
+        "page_ms": median(pages) * 1000, "page_queries": page_queries, "bytes": len(response.content),
+    }
+    print(f"  leader preview ({leader.username}): digest_for_user {result['digest_ms']:.1f} ms "
+          f"({digest_queries} queries); page {result['page_ms']:.1f} ms ({page_queries} queries, "
+          f"{result['bytes']:,} B); median of {repeat}")
+    return result
+
+
+def bench(n: int, recipient_count: int, monday: date, preview_repeat: int = 5) -> tuple[int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -125,6 +175,8 @@ def bench(n: int, recipient_count: int, monday: date) -> tuple[int, int]:
     print(f"  {len(digests)} digests built {t2 - t1:5.2f} s; rendered as MIME {t3 - t2:5.2f} s; "
           f"total {t3 - t0:5.2f} s; {queries} SQL queries")
     print(f"  cadres' red/yellow projects per digest: median {sizes[len(sizes) // 2]}, max {sizes[-1]}")
+    if preview_repeat:
+        preview(monday, preview_repeat)
     return queries, round(t3 - t0, 2)
 
 
@@ -133,6 +185,7 @@ def main(argv=None):
     parser.add_argument("--projects", type=int, nargs="+", default=[10000], metavar="N")
     parser.add_argument("--recipients", type=int, default=500)
     parser.add_argument("--monday", type=date.fromisoformat, default=date(2026, 11, 23))
+    parser.add_argument("--preview-repeat", type=int, default=5, help="leader preview runs (0: none)")
     args = parser.parse_args(argv)
 
     recompute_bench.ensure_database(os.environ["DATABASE_URL"])
@@ -142,7 +195,7 @@ def main(argv=None):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    results = {n: bench(n, args.recipients, args.monday) for n in args.projects}
+    results = {n: bench(n, args.recipients, args.monday, args.preview_repeat) for n in args.projects}
     print("queries / seconds by N: " + ", ".join(f"{n}: {q} / {s}" for n, (q, s) in results.items()))
 
 
