@@ -11,7 +11,7 @@ from qiantang.people import person_name
 
 from qiantang_warnings.selectors import as_of_aggregates, results_as_of
 
-from .models import GREEN_AFTER_REPLAN, Colour, Project
+from .models import GREEN_AFTER_REPLAN, Colour, Milestone, ProgressEntry, Project
 
 # colours.position() in SQL: worst first, uncoloured (paused, completed, terminated) last.
 COLOUR_RANK = Case(
@@ -85,3 +85,40 @@ def project_board(*, per_page: int, show: str | None = None, page: str | None = 
         "show": show,
         "query": urlencode({"show": show}) if show else "",  # kept in the pager's links
     }
+
+
+# --- One project's page: its team, progress notes and who last edited a milestone ------------
+
+PROGRESS_ENTRIES_SHOWN = 40
+
+
+def team_of(project: Project):
+    """The project's team (工作专班), surname first."""
+    return project.team.order_by("last_name", "first_name", "username")
+
+
+def progress_entries_of(project: Project) -> dict:
+    """The latest dated entries of the progress note and of the open problems (one query)."""
+    entries = list(
+        ProgressEntry.objects.filter(project=project).select_related("author")[:PROGRESS_ENTRIES_SHOWN]
+    )
+    return {
+        "progress_entries": [e for e in entries if e.kind == ProgressEntry.Kind.PROGRESS],
+        "problem_entries": [e for e in entries if e.kind == ProgressEntry.Kind.PROBLEMS],
+    }
+
+
+def latest_progress_entry_ids(project: Project) -> dict:
+    """The newest progress entry id per kind: the version a notes form is built on."""
+    latest = {}
+    for kind, entry_id in ProgressEntry.objects.filter(project=project).order_by(
+        "-created_at", "-id"
+    ).values_list("kind", "id"):
+        latest.setdefault(kind, entry_id)
+    return latest
+
+
+def last_editor_of(milestone: Milestone):
+    """Who saved the milestone last (its newest history record), or None."""
+    last = Milestone.history.filter(id=milestone.id).select_related("history_user").first()
+    return last.history_user if last else None

@@ -34,7 +34,14 @@ from .forms import (
 from .history import project_history
 from .models import Milestone, ProgressEntry, Project
 from .replans import proposals_of_project
-from .selectors import listed_projects, project_board
+from .selectors import (
+    last_editor_of,
+    latest_progress_entry_ids,
+    listed_projects,
+    progress_entries_of,
+    project_board,
+    team_of,
+)
 from .services import EditConflict
 from .timeline import my_project_list, pending_for_departments, project_timeline, timeline_row
 
@@ -113,23 +120,9 @@ def _milestone_or_404(project: Project, type_code: str) -> Milestone:
     )
 
 
-def _latest_entry_ids(project: Project) -> dict:
-    """The newest progress entry id per kind: the version a notes form is built on."""
-    latest = {}
-    for kind, entry_id in ProgressEntry.objects.filter(project=project).order_by(
-        "-created_at", "-id"
-    ).values_list("kind", "id"):
-        latest.setdefault(kind, entry_id)
-    return latest
-
-
 def _notes_context(project: Project, user) -> dict:
-    entries = list(
-        ProgressEntry.objects.filter(project=project).select_related("author")[:40]
-    )
     return {
-        "progress_entries": [e for e in entries if e.kind == ProgressEntry.Kind.PROGRESS],
-        "problem_entries": [e for e in entries if e.kind == ProgressEntry.Kind.PROBLEMS],
+        **progress_entries_of(project),
         "can_edit_project": permissions.can_edit_project(user, project),
     }
 
@@ -144,7 +137,7 @@ def detail_context(request, project: Project, **extra) -> dict:
         "project": project,
         "today": today,
         "rows": rows,
-        "team": project.team.order_by("last_name", "first_name", "username"),
+        "team": team_of(project),
         **escalation_panel(project, user=user, today=today),
         **coordination_panel(
             project, user=user, today=today, may_raise=notes["can_edit_project"],
@@ -298,8 +291,7 @@ def milestone_edit(request, code, type_code):
 
 
 def _conflict_info(current: Milestone) -> dict:
-    last = Milestone.history.filter(id=current.id).select_related("history_user").first()
-    return {"by": last.history_user if last else None, "at": current.updated_at}
+    return {"by": last_editor_of(current), "at": current.updated_at}
 
 
 def _conflict_form(submitted, current, today):
@@ -407,7 +399,7 @@ def _render_notes(request, project, *, editing=None, form=None, conflict=False, 
 def progress_edit(request, code, kind):
     kind = _kind_or_404(kind)
     project = _editable_project(request, code)
-    latest = _latest_entry_ids(project).get(kind)
+    latest = latest_progress_entry_ids(project).get(kind)
     field = "progress_note" if kind == ProgressEntry.Kind.PROGRESS else "open_problems"
     if request.method == "GET":
         if request.GET.get("cancel") and request.htmx:
