@@ -66,6 +66,12 @@ def item_rows(items, *, user, today: date) -> list[ItemRow]:
     return rows
 
 
+def item_row(item_id: int, *, user, today: date) -> ItemRow:
+    """One item as it is now (read afresh, with what its row shows), for an HTMX answer."""
+    (row,) = item_rows([_with_related(CoordinationItem.objects.filter(pk=item_id)).get()], user=user, today=today)
+    return row
+
+
 def items_of_project(project, *, user, today: date) -> list[ItemRow]:
     """The project's items: those waiting for a department first (by deadline), then the rest."""
     items = _with_related(project.coordination_items.all())

@@ -22,7 +22,7 @@ from .selectors import (
     assignable_departments,
     coordination_panel,
     department_ranking,
-    item_rows,
+    item_row,
     items_for_user,
 )
 
@@ -115,8 +115,7 @@ def _item_answer(request, item, errors, today):
     """The item as it is now, for the HTMX swap (with any refusal shown on it); on the items
     page also its heading's counts and the departments' table, out of band (a handled item
     no longer waits)."""
-    item = CoordinationItem.objects.select_related("project", "department", "raised_by").prefetch_related("events__by").get(pk=item.pk)
-    (row,) = item_rows([item], user=request.user, today=today)
+    row = item_row(item.pk, user=request.user, today=today)
     on_project_page = request.POST.get("next", "").startswith("/projects/")
     parts = [("item", {
         "row": row, "step_errors": errors, "on_project_page": on_project_page,
