@@ -4,14 +4,36 @@ Every save that can change a colour recomputes the affected projects in the
 same request (and transaction), so nobody waits for beat.
 """
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin
 from qiantang import colours
 from qiantang.clock import local_today
+from qiantang.links import absolute_url
 
-from .models import CalendarDay, Escalation, RecomputeRun, StatusChange, WarningPolicy
+from .chat import delivery as chat_delivery
+from .chat.outbox import test_notice
+from .chat.push import push_soon
+from .models import (
+    CalendarDay,
+    ChatNotice,
+    ChatPost,
+    ChatRobot,
+    DigestDelivery,
+    DigestPreference,
+    Escalation,
+    MobileNumber,
+    RecomputeRun,
+    ScreenLink,
+    StatusChange,
+    WarningPolicy,
+)
 from .reasons import render_reason
 from .rules_context import uncovered_years_to_report
 
@@ -59,6 +81,7 @@ class EscalationInline(admin.TabularInline):
 # The warnings engine adds its inline to the register's project page (this app depends on
 # projects, never the other way round); ProjectAdmin recomputes after every save.
 ProjectAdmin.inlines = [*ProjectAdmin.inlines, EscalationInline]
+
 
 @admin.register(WarningPolicy)
 class WarningPolicyAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
@@ -163,8 +186,6 @@ class RecomputeRunAdmin(WrittenBySystemMixin, admin.ModelAdmin):
 
 # ---- Weekly digest: what was sent to whom, visible to the office ----
 
-from .models import DigestDelivery, DigestPreference
-
 
 @admin.register(DigestDelivery)
 class DigestDeliveryAdmin(WrittenBySystemMixin, LastErrorColumnMixin, admin.ModelAdmin):
@@ -195,17 +216,6 @@ class DigestPreferenceAdmin(admin.ModelAdmin):
 
 
 # ---- Chat robots (群机器人): configured by the office, delivery state visible ----
-
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
-from django.db import transaction
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-
-from .chat import delivery as chat_delivery
-from .chat.outbox import test_notice
-from .chat.push import push_soon
-from .models import ChatNotice, ChatPost, ChatRobot, MobileNumber
 
 
 @admin.register(ChatRobot)
@@ -339,10 +349,6 @@ class UserWithMobileAdmin(UserAdmin):
 
 
 # ---- Meeting-room screens (挂图作战): links the office makes and revokes ----
-
-from qiantang.links import absolute_url  # noqa: E402
-
-from .models import ScreenLink  # noqa: E402
 
 
 @admin.register(ScreenLink)
