@@ -75,6 +75,24 @@ class RecomputeOnSaveMixin:
 
 
 
+class WrittenBySystemMixin:
+    """A record the site writes (status changes, recompute runs, deliveries, progress entries,
+    sign-in failures): read in the admin, never added or edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class KeptForeverMixin(WrittenBySystemMixin):
+    """A record that is history (re-plans, proposals, coordination items): not deleted either."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def colour_badge(colour: str, label: str):
     if not colour:
         return "—"
@@ -342,25 +360,17 @@ class MilestoneAdmin(RecomputeOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(MilestoneReplan)
-class MilestoneReplanAdmin(admin.ModelAdmin):
+class MilestoneReplanAdmin(KeptForeverMixin, admin.ModelAdmin):
+    """A re-plan is history: deleting it would lower the project's re-plan count."""
+
     list_display = ["milestone", "old_planned_date", "new_planned_date", "reason", "author", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["milestone__project__code", "milestone__project__name", "reason"]
     list_select_related = ["milestone__project", "milestone__milestone_type", "author"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # A re-plan is history: deleting it would lower the project's re-plan count.
-        return False
-
 
 @admin.register(ProgressEntry)
-class ProgressEntryAdmin(admin.ModelAdmin):
+class ProgressEntryAdmin(WrittenBySystemMixin, admin.ModelAdmin):
     """The dated story of each project's progress note and open problems (read only:
     entries are written from the project page)."""
 
@@ -374,15 +384,9 @@ class ProgressEntryAdmin(admin.ModelAdmin):
     def short_text(self, obj):
         return obj.text if len(obj.text) <= 60 else obj.text[:60] + "…"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(LoginFailure)
-class LoginFailureAdmin(admin.ModelAdmin):
+class LoginFailureAdmin(WrittenBySystemMixin, admin.ModelAdmin):
     """Failed sign-ins being counted; deleting a user's rows lifts their lock early."""
 
     list_display = ["username", "ip_address", "at"]
@@ -390,15 +394,9 @@ class LoginFailureAdmin(admin.ModelAdmin):
     search_fields = ["username", "ip_address"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReplanProposal)
-class ReplanProposalAdmin(admin.ModelAdmin):
+class ReplanProposalAdmin(KeptForeverMixin, admin.ModelAdmin):
     """调整计划申请, read only: proposed from the project page, decided in the queue
     (/replans/), where the decision re-plans the milestone and recomputes the project."""
 
@@ -413,15 +411,6 @@ class ReplanProposalAdmin(admin.ModelAdmin):
     list_select_related = ["milestone__project", "milestone__milestone_type", "proposer", "decided_by"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class CoordinationEventInline(admin.TabularInline):
     model = CoordinationEvent
@@ -435,7 +424,7 @@ class CoordinationEventInline(admin.TabularInline):
 
 
 @admin.register(CoordinationItem)
-class CoordinationItemAdmin(admin.ModelAdmin):
+class CoordinationItemAdmin(KeptForeverMixin, admin.ModelAdmin):
     """协调事项, read in the admin: they change only through their steps on the site (each
     recorded), so the office sees every item and its steps here but edits none."""
 
@@ -445,12 +434,3 @@ class CoordinationItemAdmin(admin.ModelAdmin):
     list_select_related = ["project", "department", "raised_by"]
     date_hierarchy = "deadline"
     inlines = [CoordinationEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

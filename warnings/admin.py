@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin
+from projects.admin import ALL_PROJECTS, ProjectAdmin, RecomputeOnSaveMixin, WrittenBySystemMixin
 from qiantang import colours
 from qiantang.clock import local_today
 from qiantang.links import absolute_url
@@ -36,17 +36,6 @@ from .models import (
 )
 from .reasons import render_reason
 from .rules_context import uncovered_years_to_report
-
-
-class WrittenBySystemMixin:
-    """A record the system writes (status changes, recompute runs, deliveries, group messages):
-    read in the admin, never added or edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class LastErrorColumnMixin:
