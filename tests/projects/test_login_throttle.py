@@ -264,7 +264,9 @@ def test_a_burst_of_sign_ins_over_http_with_the_right_password_inside_is_held_to
         return "locked" if LOCKED in response.content.decode() else "wrong"
 
     results = _at_once(21, sign_in)
-    assert results.count("wrong") <= 5, results
+    # Which attempt ran first is up to the lock: the right one, taken among the first five,
+    # starts the count afresh (at most four wrong before it, five after).
+    assert results.count("wrong") <= (9 if results[right_at] == "in" else 5), results
     assert results.count("wrong") + results.count("locked") + results.count("in") == 21
     if results[right_at] == "in":
         assert LoginFailure.objects.filter(username="office").count() <= 5

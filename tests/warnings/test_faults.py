@@ -163,21 +163,41 @@ def test_staff_edit_while_redis_is_down(client, role_users, make_project, monkey
     assert health.status_code == 503 and health.json()["checks"]["broker"]["ok"] is False
 
 
+@pytest.fixture
+def broker_at(monkeypatch):
+    """broker_at(url) points this process's Celery app at `url`, dropping the connection and
+    producer pools an earlier test opened to another broker (they would be used as they are,
+    and a message meant for a stopped Redis would reach the suite's); dropped again after."""
+    from qiantang.celery import app
+
+    def drop_pools():
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    def point(url):
+        drop_pools()
+        monkeypatch.setattr(app.conf, "broker_url", url)
+
+    yield point
+    drop_pools()
+
+
 @pytest.mark.services
 def test_redis_stopped_while_staff_edit_then_back_beat_s_next_run_brings_every_colour_up_to_date(
-    client, role_users, make_project, monkeypatch, tmp_path, caplog
+    client, role_users, make_project, broker_at, tmp_path, caplog
 ):
     """A real Redis stopped mid-day: an edit that turns a project red saves, recomputes in the
     request and answers as usual; the push it asks for is logged as unsent, not shown. Redis
     back, beat's next run on a worker brings a colour the day changed up to date."""
     import logging
 
-    from qiantang.celery import app
     from qiantang_warnings.models import ChatRobot
 
     port = free_port()
     broker_url = f"redis://127.0.0.1:{port}/0"
-    monkeypatch.setattr(app.conf, "broker_url", broker_url)
+    broker_at(broker_url)
     real_today = timezone.localdate()
     ChatRobot.objects.create(name="专班群", kind="wecom", webhook_url="https://q/cgi-bin/webhook/send?key=k-0001")
     edited = make_project("QT-REDISDOWN", responsible_cadre=role_users["cadre1"])
