@@ -269,7 +269,9 @@ def test_a_burst_of_sign_ins_over_http_with_the_right_password_inside_is_held_to
     assert results.count("wrong") <= (9 if results[right_at] == "in" else 5), results
     assert results.count("wrong") + results.count("locked") + results.count("in") == 21
     if results[right_at] == "in":
-        assert LoginFailure.objects.filter(username="office").count() <= 5
+        # The right password cleared the failures before it; those after it are still stored.
+        after = LoginFailure.objects.filter(username="office").count()
+        assert after <= 5 and results.count("wrong") - after <= 4, "taken only among the first five"
     else:
         assert results[right_at] == "locked" and results.count("wrong") == 5, results
         assert at_site(office, "pw-for-tests-1")[1] is False, "still locked after the burst"
