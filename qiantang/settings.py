@@ -223,10 +223,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# On SQLite a transaction takes the database's one write lock, whatever it writes: long work
+# (the full recompute, a workbook import) commits in short transactions there, so that other
+# users' saves wait a moment, not minutes (qiantang/transactions.py). PostgreSQL locks rows:
+# there one transaction blocks only writers of the same rows and keeps the work all or nothing.
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+SHORT_TRANSACTIONS = env_bool("SHORT_TRANSACTIONS", _SQLITE)
 # The full recompute (beat's task) above this many projects is spread over the workers in
 # chunks, each one transaction (qiantang_warnings/spread.py); a district's 260 are done at once.
+# With SHORT_TRANSACTIONS the in-process recompute commits chunks of the same size too; on
+# SQLite a chunk of 500 holds the write lock for a few tenths of a second.
 RECOMPUTE_SPREAD_ABOVE = env_int("RECOMPUTE_SPREAD_ABOVE", 5000)
-RECOMPUTE_CHUNK_SIZE = env_int("RECOMPUTE_CHUNK_SIZE", 2000)
+RECOMPUTE_CHUNK_SIZE = env_int("RECOMPUTE_CHUNK_SIZE", 500 if _SQLITE else 2000)
+# With SHORT_TRANSACTIONS a workbook import writes (and recomputes) this many rows a transaction.
+IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 200)
 # /healthz says "degraded" when the last finished full recompute (a RecomputeRun: beat's every
 # 15 minutes and 00:05) is older than this: eight beats in a row missed means beat or every
 # worker is down, even when staff saves keep some projects' computed day current.

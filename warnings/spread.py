@@ -15,10 +15,13 @@ code); a run of the same day that finds them unchanged since the last finished r
 chunks to send; a run that finds the shared inputs as the last run left them cuts its chunks
 from the projects due a recheck only (`only_due_projects`). Any number of workers share the
 chunks. Small districts never spread: below RECOMPUTE_SPREAD_ABOVE projects the beat's task
-recomputes in-process, in one transaction.
+recomputes in-process, in one transaction, or where one transaction would lock everyone out
+(SHORT_TRANSACTIONS: SQLite) as a run of the same chunks done in-process, one after another
+(`recompute_in_short_transactions`).
 """
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -27,6 +30,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from projects.models import Project
+from qiantang.transactions import let_others_write
 
 from .models import RecomputeChunk, RecomputeRun
 from .recompute import (
@@ -38,6 +42,8 @@ from .recompute import (
     recompute_projects,
     shared_inputs_stamp,
 )
+
+logger = logging.getLogger(__name__)
 
 # A run older than this with chunks missing is abandoned (a chunk lost with its worker on a
 # broker that cannot give it back): the next run starts afresh.
@@ -70,33 +76,41 @@ def recompute_run_start(*, today: date, now: datetime | None = None) -> tuple[Re
         ).exists()
         if under_way:
             return None, []
-        stamp, shared = inputs_stamp(), shared_inputs_stamp()
-        # No input written since the last run of the day: a run of no chunks, finished at once.
-        unchanged = nothing_changed_since_the_last_run(today, stamp)
-        due_only = unchanged or only_due_projects(today, shared)
-        projects = Project.objects.order_by("id")
-        if due_only and not unchanged:
-            projects = projects.filter(due_for_recheck(today))
-        ids = list(projects.values_list("id", flat=True))
-        size = chunk_size()
-        chunks = [] if unchanged else [ids[start : start + size] for start in range(0, len(ids), size)]
-        run = RecomputeRun.objects.create(
-            as_of=today, started_at=now, chunks=len(chunks), inputs=stamp, shared_inputs=shared, due_only=due_only,
-            examined=len(ids) if unchanged else 0, finished_at=None if chunks else now,
-        )
+        return _open_run(today=today, now=now)
+
+
+def _open_run(*, today: date, now: datetime, evaluate_all: bool = False) -> tuple[RecomputeRun, list[list[int]]]:
+    """Record a run and cut its chunks (inside the caller's transaction). `evaluate_all`:
+    every project, whatever the last run began from (the command's --full)."""
+    stamp, shared = inputs_stamp(), shared_inputs_stamp()
+    # No input written since the last run of the day: a run of no chunks, finished at once.
+    unchanged = not evaluate_all and nothing_changed_since_the_last_run(today, stamp)
+    due_only = unchanged or (not evaluate_all and only_due_projects(today, shared))
+    projects = Project.objects.order_by("id")
+    if due_only and not unchanged:
+        projects = projects.filter(due_for_recheck(today))
+    ids = list(projects.values_list("id", flat=True))
+    size = chunk_size()
+    chunks = [] if unchanged else [ids[start : start + size] for start in range(0, len(ids), size)]
+    run = RecomputeRun.objects.create(
+        as_of=today, started_at=now, chunks=len(chunks), inputs=stamp, shared_inputs=shared, due_only=due_only,
+        examined=len(ids) if unchanged else 0, finished_at=None if chunks else now,
+    )
     return run, chunks
 
 
 def recompute_chunk(
-    *, run_id: int, index: int, project_ids: list[int], today: date, due_only: bool = False
+    *, run_id: int, index: int, project_ids: list[int], today: date, due_only: bool = False,
+    now: datetime | None = None,
 ) -> RecomputeSummary | None:
     """Recompute one chunk and record it, in one transaction; None when it was already done.
-    `due_only`: the run's (RecomputeRun.due_only), the chunk's projects still due a recheck."""
+    `due_only`: the run's (RecomputeRun.due_only), the chunk's projects still due a recheck.
+    `now`: the moment of its changes (default: when it holds its projects' locks)."""
     if RecomputeChunk.objects.filter(run_id=run_id, index=index).exists():
         return None
     try:
         with transaction.atomic():
-            summary = recompute_projects(project_ids, today=today, in_run=True, due_only=due_only)
+            summary = recompute_projects(project_ids, today=today, now=now, in_run=True, due_only=due_only)
             RecomputeChunk.objects.create(
                 run_id=run_id, index=index, examined=summary.examined, updated=summary.updated,
                 status_changes=summary.status_changes, done_at=timezone.now(),
@@ -120,3 +134,36 @@ def _finish_if_complete(run_id: int) -> None:
         run.examined, run.updated, run.status_changes = done["examined"], done["updated"], done["status_changes"]
         run.finished_at = timezone.now()
         run.save(update_fields=["examined", "updated", "status_changes", "finished_at"])
+
+
+def recompute_in_short_transactions(
+    *, today: date, now: datetime | None = None, evaluate_all: bool = False
+) -> RecomputeSummary:
+    """The in-process full recompute (`recompute_all`) where one transaction would lock everyone
+    out (qiantang/transactions.py: SQLite): the same run as the workers', its chunks done here
+    one after another, each one transaction (`recompute_chunk`: it locks and writes only its
+    own projects and records itself), with a pause between them for other writers.
+
+    The run's bookkeeping is the spread run's, and as correct: it records the inputs it began
+    from before it reads any; an input written while it runs makes its stamp older than what a
+    later chunk read (the next run evaluates again, never skips), and empties the day of its
+    project (a project whose chunk is done is due at the next run). It does not wait for, nor
+    skip for, another run under way: a chunk done twice writes nothing the second time (its
+    projects are read again under the lock). A process that dies mid-run leaves the chunks done
+    so far committed and the run unfinished; the next run does the rest."""
+    now_of_run = now or timezone.now()
+    with transaction.atomic():
+        run, chunks = _open_run(today=today, now=now_of_run, evaluate_all=evaluate_all)
+    for index, project_ids in enumerate(chunks):
+        let_others_write()
+        recompute_chunk(run_id=run.pk, index=index, project_ids=project_ids, today=today, due_only=run.due_only,
+                        now=now)
+    run.refresh_from_db()
+    logger.info(
+        "recompute run as of %s: %d examined, %d updated, %d status changes in %d chunks",
+        today, run.examined, run.updated, run.status_changes, run.chunks,
+        extra={"event": "recompute", "as_of": today.isoformat(), "examined": run.examined, "updated": run.updated,
+               "status_changes": run.status_changes, "scope": "all", "chunks": run.chunks,
+               "due_only": run.due_only},
+    )
+    return RecomputeSummary(today, run.examined, run.updated, run.status_changes)
