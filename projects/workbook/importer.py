@@ -4,7 +4,9 @@
 reads the file, plans every change in memory (what would be created, updated or
 left alone, the new cadre accounts and departments, the re-plan proposals, every
 row error), and, unless this is a dry run or any error remains, writes the plan
-in one transaction and recomputes the affected projects at once.
+in one transaction and recomputes the affected projects at once. Where a transaction
+locks the whole database (SHORT_TRANSACTIONS: SQLite) every row is checked holding
+no lock, then written in batches of rows, each its own transaction (_apply_in_batches).
 
 Choices (the format itself: README, "The workbook"):
 - A blank cell keeps what is stored; in replace mode it erases (only for the
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -43,6 +46,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from qiantang.people import display_name
+from qiantang.transactions import let_others_write, short_transactions
 from qiantang_warnings.services import recompute_projects
 
 from ..coordination.selectors import open_items_text
@@ -709,22 +713,73 @@ def import_workbook(
     result.sheet_name = read.sheet_name
     result.unknown_columns = read.columns.unknown
     result.proposal_reason = PROPOSAL_REASON.format(source=source_name.strip() or read.sheet_name)
-    with transaction.atomic():
-        planner = _Planner(
-            read, replace=replace, lock=not dry_run, proposal_reason=result.proposal_reason
-        )
-        for row in read.rows:
-            plan = planner.plan_row(row)
-            if plan is not None:
-                result.rows.append(plan)
-        result.errors = sorted(read.errors + planner.errors, key=lambda e: e.row)
-        result.new_cadres = list(planner.new_cadres)
-        result.new_departments = list(planner.new_departments)
-        result.proposer_missing = bool(planner.proposals) and not getattr(by, "is_authenticated", False)
+    if dry_run or short_transactions():
+        # Checked holding no lock: a preview writes nothing, and where any transaction takes
+        # the whole database's write lock (SQLite) every row is checked before one is taken.
+        _plan(read, result, replace=replace, lock=False, by=by)
         if dry_run or result.errors or result.proposer_missing:
+            return result
+        return _apply_in_batches(read, result, replace=replace, by=by, today=today)
+    with transaction.atomic():
+        planner = _plan(read, result, replace=replace, lock=True, by=by)
+        if result.errors or result.proposer_missing:
             return result
         planner.apply(by=by, today=today)
         result.applied = True
+    return result
+
+
+def _plan(read: ReadResult, result: ImportResult, *, replace: bool, lock: bool, by) -> _Planner:
+    """Plan every row of `read` into `result` (its rows, errors, new cadres and departments)."""
+    planner = _Planner(read, replace=replace, lock=lock, proposal_reason=result.proposal_reason)
+    for row in read.rows:
+        plan = planner.plan_row(row)
+        if plan is not None:
+            result.rows.append(plan)
+    result.errors = sorted(read.errors + planner.errors, key=lambda e: e.row)
+    result.new_cadres = list(planner.new_cadres)
+    result.new_departments = list(planner.new_departments)
+    result.proposer_missing = bool(planner.proposals) and not getattr(by, "is_authenticated", False)
+    return planner
+
+
+def _apply_in_batches(read: ReadResult, result: ImportResult, *, replace: bool, by, today: date) -> ImportResult:
+    """Write the checked rows settings.IMPORT_BATCH_ROWS at a time (SHORT_TRANSACTIONS, on for
+    SQLite: qiantang/transactions.py), each batch one transaction that plans its rows again
+    under their locks, writes them and recomputes their projects, with a pause between batches
+    for other writers. A batch's cadres and departments are found by name by the next one.
+
+    Every row was checked first, so a batch finds an error only if someone changed the data
+    meanwhile (a namesake account created, a project deleted): the import stops there, that
+    batch writes nothing, and `refusal` says which rows were written. A process that dies
+    mid-import leaves whole batches written (with their history, proposals, items and colours)
+    and the rest not. Either way importing the same file again completes it: the import is an
+    upsert, and the rows already written are unchanged to it (a re-plan already proposed is
+    left alone as pending, a cadre or department already created is found by name)."""
+    size = max(1, settings.IMPORT_BATCH_ROWS)
+    rows: list[RowPlan] = []
+    new_cadres: list[str] = []
+    new_departments: list[str] = []
+    for start in range(0, len(read.rows), size):
+        batch = ReadResult(read.sheet_name, read.columns, read.rows[start : start + size], [])
+        if start:
+            let_others_write()
+        with transaction.atomic():
+            planner = _Planner(batch, replace=replace, lock=True, proposal_reason=result.proposal_reason)
+            plans = [plan for plan in map(planner.plan_row, batch.rows) if plan is not None]
+            unauthored = bool(planner.proposals) and not getattr(by, "is_authenticated", False)
+            if planner.errors or unauthored:
+                result.errors = sorted(planner.errors, key=lambda e: e.row)
+                result.refusal = _(
+                    "导入期间数据有变动，第%(row)s行起未写入（之前的行已写入）。请重新导入同一文件：已写入的行不会重复写入。"
+                ) % {"row": batch.rows[0].row}
+                return result
+            planner.apply(by=by, today=today)
+        rows += plans
+        new_cadres += list(planner.new_cadres)
+        new_departments += list(planner.new_departments)
+    result.rows, result.new_cadres, result.new_departments = rows, new_cadres, new_departments
+    result.applied = True
     return result
 
 
