@@ -1,7 +1,8 @@
 """Workbook pages: import for the investment office, export for every signed-in user.
 
 Import: upload → preview (a dry run, nothing written) → confirm (re-read the
-same file, plan again and apply in one transaction) → summary. Between preview and
+same file, check it again and apply it: in one transaction, or on SQLite in batches of
+short transactions, see importer.py) → summary. Between preview and
 confirm the upload is staged (staging.py) under a token only this session knows.
 """
 from __future__ import annotations
@@ -86,7 +87,7 @@ def import_upload(request):
 @login_required
 @require_POST
 def import_confirm(request):
-    """Import the previewed file in one transaction, then show the summary."""
+    """Import the previewed file (importer.import_workbook), then show the summary."""
     require_import_permission(request.user)
     staged = upload_find(request.session, token=request.POST.get("token", ""))
     if staged is None:
