@@ -29,6 +29,7 @@ import io
 import itertools
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -696,12 +697,14 @@ def import_workbook(
     replace: bool = False,
     dry_run: bool = True,
     source_name: str = "",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportResult:
     """Plan (and unless dry_run or any error, apply) an import; never raises for bad files.
 
     `by` is the importing user: the author of the changes and the proposer of the
     re-plans a merge import files. `source_name` (the file's name) goes into the
-    proposals' reason; the sheet's name when there is none.
+    proposals' reason; the sheet's name when there is none. `progress(phase, done, total)`
+    hears how far the rows are checked ("check") and, batch by batch, written ("write").
     """
     result = ImportResult(replace=replace, dry_run=dry_run)
     milestone_names = list(MilestoneType.objects.order_by("order").values_list("name", flat=True))
@@ -716,12 +719,12 @@ def import_workbook(
     if dry_run or short_transactions():
         # Checked holding no lock: a preview writes nothing, and where any transaction takes
         # the whole database's write lock (SQLite) every row is checked before one is taken.
-        _plan(read, result, replace=replace, lock=False, by=by)
+        _plan(read, result, replace=replace, lock=False, by=by, progress=progress)
         if dry_run or result.errors or result.proposer_missing:
             return result
-        return _apply_in_batches(read, result, replace=replace, by=by, today=today)
+        return _apply_in_batches(read, result, replace=replace, by=by, today=today, progress=progress)
     with transaction.atomic():
-        planner = _plan(read, result, replace=replace, lock=True, by=by)
+        planner = _plan(read, result, replace=replace, lock=True, by=by, progress=progress)
         if result.errors or result.proposer_missing:
             return result
         planner.apply(by=by, today=today)
@@ -729,13 +732,20 @@ def import_workbook(
     return result
 
 
-def _plan(read: ReadResult, result: ImportResult, *, replace: bool, lock: bool, by) -> _Planner:
+# How often the check reports its progress, in rows.
+PROGRESS_EVERY_ROWS = 100
+
+
+def _plan(read: ReadResult, result: ImportResult, *, replace: bool, lock: bool, by, progress=None) -> _Planner:
     """Plan every row of `read` into `result` (its rows, errors, new cadres and departments)."""
     planner = _Planner(read, replace=replace, lock=lock, proposal_reason=result.proposal_reason)
-    for row in read.rows:
+    total = len(read.rows)
+    for done, row in enumerate(read.rows, 1):
         plan = planner.plan_row(row)
         if plan is not None:
             result.rows.append(plan)
+        if progress is not None and (done % PROGRESS_EVERY_ROWS == 0 or done == total):
+            progress("check", done, total)
     result.errors = sorted(read.errors + planner.errors, key=lambda e: e.row)
     result.new_cadres = list(planner.new_cadres)
     result.new_departments = list(planner.new_departments)
@@ -743,7 +753,9 @@ def _plan(read: ReadResult, result: ImportResult, *, replace: bool, lock: bool, 
     return planner
 
 
-def _apply_in_batches(read: ReadResult, result: ImportResult, *, replace: bool, by, today: date) -> ImportResult:
+def _apply_in_batches(
+    read: ReadResult, result: ImportResult, *, replace: bool, by, today: date, progress=None
+) -> ImportResult:
     """Write the checked rows settings.IMPORT_BATCH_ROWS at a time (SHORT_TRANSACTIONS, on for
     SQLite: qiantang/transactions.py), each batch one transaction that plans its rows again
     under their locks, writes them and recomputes their projects, with a pause between batches
@@ -775,6 +787,8 @@ def _apply_in_batches(read: ReadResult, result: ImportResult, *, replace: bool, 
                 ) % {"row": batch.rows[0].row}
                 return result
             planner.apply(by=by, today=today)
+        if progress is not None:
+            progress("write", start + len(batch.rows), len(read.rows))
         rows += plans
         new_cadres += list(planner.new_cadres)
         new_departments += list(planner.new_departments)

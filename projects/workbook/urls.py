@@ -6,5 +6,6 @@ from . import views
 urlpatterns = [
     path("import/", views.import_upload, name="workbook_import"),
     path("import/confirm/", views.import_confirm, name="workbook_import_confirm"),
+    path("import/progress/", views.import_progress, name="workbook_import_progress"),
     path("export/", views.export, name="workbook_export"),
 ]

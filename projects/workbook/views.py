@@ -22,6 +22,7 @@ from ..models import Project
 from ..permissions import can_import_replacing, can_import_workbook
 from .exporter import workbook_download
 from .importer import MAX_BYTES, import_workbook
+from .progress import progress_forget, progress_reporter, progress_text
 from .staging import upload_discard, upload_find, upload_stage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -93,10 +94,14 @@ def import_confirm(request):
     if staged is None:
         return _render(request, "upload", {"refusal": _("预览已失效，请重新上传工作簿。")}, 400)
     require_import_permission(request.user, replace=staged.replace)
-    result = import_workbook(
-        staged.read(), today=local_today(), by=request.user,
-        replace=staged.replace, dry_run=False, source_name=staged.filename,
-    )
+    try:
+        result = import_workbook(
+            staged.read(), today=local_today(), by=request.user,
+            replace=staged.replace, dry_run=False, source_name=staged.filename,
+            progress=progress_reporter(staged.token),
+        )
+    finally:
+        progress_forget(staged.token)
     if not result.applied:
         # The data changed since the preview and an error appeared: show it, keep the file.
         return _render(
@@ -105,3 +110,16 @@ def import_confirm(request):
         )
     upload_discard(request.session, upload=staged)
     return _render(request, "summary", {"result": result, "filename": staged.filename})
+
+
+@login_required
+@require_GET
+def import_progress(request):
+    """How far the import of this session's staged upload is (plain text), asked every second
+    by the confirm page while its request runs; 204 while nothing was reported."""
+    require_import_permission(request.user)
+    staged = upload_find(request.session, token=request.GET.get("token", ""))
+    text = progress_text(staged.token) if staged is not None else None
+    if text is None:
+        return HttpResponse(status=204)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")

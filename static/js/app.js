@@ -10,6 +10,9 @@
                          once ("visible") when the tab is shown again.
    data-fold-on-phone    a <details> closed on a narrow screen when it appears.
    data-print            a button that prints the page.
+   data-import-progress="URL" inside a form: while the form's HTMX request runs, the URL is
+                         asked every second and its plain-text answer shown (how far a long
+                         workbook import is).
    data-reload-on-history on <body>: a page that back/forward must load afresh (the URL's
                          filters, not the state it was left in), from the back-forward cache
                          or through a history entry htmx pushed; loaded without defer, so this
@@ -70,6 +73,27 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+
+  var progressTimers = new WeakMap();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    var box = form.querySelector ? form.querySelector("[data-import-progress]") : null;
+    if (!box || progressTimers.has(form)) return;
+    progressTimers.set(form, window.setInterval(function () {
+      window.fetch(box.dataset.importProgress, { credentials: "same-origin" }).then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        return response.status === 200 && type.indexOf("text/plain") === 0 ? response.text() : "";
+      }).then(function (text) {
+        if (text) box.textContent = text;
+      }).catch(function () {});
+    }, 1000));
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var timer = progressTimers.get(event.detail.elt);
+    if (timer === undefined) return;
+    window.clearInterval(timer);
+    progressTimers.delete(event.detail.elt);
   });
 
   function foldOnPhone(root) {

@@ -113,3 +113,32 @@ def test_office_sees_the_errors_of_a_bad_sheet(page, live_server, demo, tmp_path
     expect(page.locator(".wb-error-list li")).to_have_text(["第3行 土地挂牌(计划)：无法识别的日期“11月底”"])
     expect(page.get_by_role("button", name=re.compile("确认导入"))).to_have_count(0)
     page.screenshot(path=artifacts / "workbook-errors-1280.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_long_import_shows_how_far_it_is_while_it_runs(
+    page, live_server, demo, tmp_path, artifacts, width, settings, monkeypatch
+):
+    """Written in batches (SQLite's short transactions) and slowed between them, the import's
+    confirm page shows rows checked, then rows written, until the summary replaces it."""
+    import time
+
+    from projects.workbook import importer
+
+    settings.SHORT_TRANSACTIONS = True
+    settings.IMPORT_BATCH_ROWS = 10
+    monkeypatch.setattr(importer, "let_others_write", lambda: time.sleep(1.5))
+    path = edited_export(tmp_path)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in_as_office(page, live_server)
+    page.goto(f"{live_server.url}/workbook/import/")
+    page.get_by_label(re.compile("选择工作簿")).set_input_files(path)
+    page.get_by_role("button", name="上传并预览").click()
+    expect(page.get_by_role("heading", name=re.compile("导入预览"))).to_be_visible()
+
+    page.get_by_role("button", name=re.compile("确认导入")).click()
+    progress = page.locator("[data-import-progress]")
+    expect(progress).to_have_text(re.compile(r"已写入 (10|20|30) / 41 行"), timeout=10_000)
+    page.screenshot(path=artifacts / f"workbook-import-progress-{width}.png", full_page=True)
+    expect(page.get_by_role("heading", name=re.compile("导入完成"))).to_be_visible(timeout=20_000)
+    assert Project.objects.filter(code="QT-9001").exists()

@@ -721,3 +721,16 @@ def test_a_sheet_of_300_columns_is_refused_quickly(monkeypatch, declared):
     assert result.refusal == "工作表有300列，超过60列，请删除多余的列后再导入。"
     assert parsed == [] and time.monotonic() - started < 2
     assert not Project.objects.exists()
+
+
+@pytest.mark.parametrize("short, expected", [
+    (False, [("check", 2, 2)]),
+    (True, [("check", 2, 2), ("write", 1, 2), ("write", 2, 2)]),
+])
+def test_the_import_reports_how_far_it_is(settings, cadre, short, expected):
+    """Rows checked (every 100, and the last), then on SQLite's short transactions each batch written."""
+    settings.SHORT_TRANSACTIONS = short
+    settings.IMPORT_BATCH_ROWS = 1
+    heard = []
+    result = import_rows(progress=lambda phase, done, total: heard.append((phase, done, total)))
+    assert result.applied and heard == expected

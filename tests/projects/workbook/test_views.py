@@ -322,3 +322,55 @@ def test_a_changed_problems_cell_is_said_in_the_preview_to_become_an_item(client
     client.post(reverse("workbook_import_confirm"), {"token": token_of(preview)}, HTTP_HX_REQUEST="true")
     item = CoordinationItem.objects.exclude(pk__in=before).get()
     assert (item.project.code, item.need, item.department) == ("QT-0101", "施工用电增容待供电公司确认", None)
+
+
+def test_the_confirm_page_asks_how_far_the_import_is_and_hears_it_row_by_row(client, role_users, monkeypatch):
+    """While the confirm request runs, its page asks the progress URL every second: 204 until
+    the import reports, then how many rows are checked or written; nothing is left after."""
+    from projects.workbook import views as workbook_views
+    from projects.workbook.progress import progress_text
+
+    client.force_login(role_users["office"])
+    preview = upload(client, htmx=True)
+    token = token_of(preview)
+    url = reverse("workbook_import_progress") + f"?token={token}"
+    assert f'data-import-progress="{url}"' in preview.content.decode()
+    assert client.get(url).status_code == 204
+
+    heard = []
+    real_import = workbook_views.import_workbook
+
+    def import_and_ask(*args, **kwargs):
+        def progress(phase, done, total):
+            kwargs_progress(phase, done, total)
+            answer = client.get(url)
+            heard.append((answer.status_code, answer.content.decode()))
+
+        kwargs_progress = kwargs["progress"]
+        return real_import(*args, **{**kwargs, "progress": progress})
+
+    monkeypatch.setattr(workbook_views, "import_workbook", import_and_ask)
+    summary = client.post(reverse("workbook_import_confirm"), {"token": token}, HTTP_HX_REQUEST="true")
+    assert summary.status_code == 200 and Project.objects.count() == 2
+    assert (200, "已检查 2 / 2 行") in heard
+    assert progress_text(token) is None, "forgotten when the import ends"
+
+
+def test_only_the_office_asks_for_an_import_s_progress_and_only_of_its_own_upload(client, role_users):
+    from projects.workbook.progress import progress_reporter
+
+    client.force_login(role_users["office"])
+    token = token_of(upload(client, htmx=True))
+    progress_reporter(token)("write", 400, 1500)
+    url = reverse("workbook_import_progress")
+    answer = client.get(url, {"token": token})
+    assert answer.status_code == 200 and answer.content.decode() == "已写入 400 / 1,500 行"
+    assert answer["Content-Type"].startswith("text/plain")
+    assert client.get(url, {"token": "someone-elses"}).status_code == 204
+
+    other_office = role_users["office"].__class__.objects.create_user("office2", password="pw-for-tests-1")
+    other_office.groups.set(role_users["office"].groups.all())
+    client.force_login(other_office)
+    assert client.get(url, {"token": token}).status_code == 204, "another session's upload"
+    client.force_login(role_users["cadre1"])
+    assert client.get(url, {"token": token}).status_code == 403
