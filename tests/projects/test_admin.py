@@ -309,17 +309,27 @@ def test_saving_a_milestone_recomputes_its_project(office, world, make_project, 
     assert other.computed_as_of == TODAY - 60 * D
 
 
-def test_saving_a_milestone_in_the_project_page_recomputes_the_project(office, world, frozen):
-    project, milestone = world["project"], world["milestone"]
-    page = office.get(url(Project, "change", project.pk))
+def _project_page_with(client, project, milestone, **row_changes) -> dict:
+    """The project's admin page as its form would post it back, with `row_changes` made to
+    `milestone`'s row of the milestones inline (dates as dates)."""
+    page = client.get(url(Project, "change", project.pk))
+    assert page.status_code == 200
     data = form_data(page)
     prefix = inline_prefix(page, Milestone)
     index = next(
         i for i in range(int(data[f"{prefix}-TOTAL_FORMS"]))
         if data[f"{prefix}-{i}-id"] == str(milestone.pk)
     )
-    data[f"{prefix}-{index}-planned_date"] = (TODAY + 5 * D).isoformat()
-    data[f"{prefix}-{index}-replan_reason"] = "提前签约"
+    for name, value in row_changes.items():
+        data[f"{prefix}-{index}-{name}"] = value.isoformat() if hasattr(value, "isoformat") else value
+    return data
+
+
+def test_saving_a_milestone_in_the_project_page_recomputes_the_project(office, world, frozen):
+    project, milestone = world["project"], world["milestone"]
+    data = _project_page_with(
+        office, project, milestone, planned_date=TODAY + 5 * D, replan_reason="提前签约"
+    )
 
     response = office.post(url(Project, "change", project.pk), data)
 
@@ -625,15 +635,7 @@ def test_done_and_not_applicable_together_is_refused(office, world, frozen):
 
 def test_the_project_page_refuses_done_and_not_applicable_together(office, world, frozen):
     project, milestone = world["project"], world["milestone"]
-    page = office.get(url(Project, "change", project.pk))
-    data = form_data(page)
-    prefix = inline_prefix(page, Milestone)
-    index = next(
-        i for i in range(int(data[f"{prefix}-TOTAL_FORMS"]))
-        if data[f"{prefix}-{i}-id"] == str(milestone.pk)
-    )
-    data[f"{prefix}-{index}-actual_date"] = (TODAY - D).isoformat()
-    data[f"{prefix}-{index}-not_applicable"] = "on"
+    data = _project_page_with(office, project, milestone, actual_date=TODAY - D, not_applicable="on")
     before = Milestone.objects.values().get(pk=milestone.pk)
     response = office.post(url(Project, "change", project.pk), data)
     assert response.status_code == 200
@@ -643,14 +645,7 @@ def test_the_project_page_refuses_done_and_not_applicable_together(office, world
 
 def test_the_project_page_refuses_a_replan_without_a_reason(office, world, frozen):
     project, milestone = world["project"], world["milestone"]
-    page = office.get(url(Project, "change", project.pk))
-    data = form_data(page)
-    prefix = inline_prefix(page, Milestone)
-    index = next(
-        i for i in range(int(data[f"{prefix}-TOTAL_FORMS"]))
-        if data[f"{prefix}-{i}-id"] == str(milestone.pk)
-    )
-    data[f"{prefix}-{index}-planned_date"] = (TODAY - 5 * D).isoformat()
+    data = _project_page_with(office, project, milestone, planned_date=TODAY - 5 * D)
     data["name"] = "改名不应保存"
     response = office.post(url(Project, "change", project.pk), data)
     assert response.status_code == 200
@@ -709,16 +704,9 @@ def test_a_staff_cadre_cannot_replan_in_the_project_page_inline(staff_cadre, wor
     role_users["cadre1"].user_permissions.add(
         *Permission.objects.filter(codename__in=["view_project", "change_project"])
     )
-    page = staff_cadre.get(url(Project, "change", project.pk))
-    assert page.status_code == 200
-    data = form_data(page)
-    prefix = inline_prefix(page, Milestone)
-    index = next(
-        i for i in range(int(data[f"{prefix}-TOTAL_FORMS"]))
-        if data[f"{prefix}-{i}-id"] == str(milestone.pk)
+    data = _project_page_with(
+        staff_cadre, project, milestone, planned_date=TODAY + 90 * D, replan_reason="想往后挪"
     )
-    data[f"{prefix}-{index}-planned_date"] = (TODAY + 90 * D).isoformat()
-    data[f"{prefix}-{index}-replan_reason"] = "想往后挪"
     response = staff_cadre.post(url(Project, "change", project.pk), data)
     assert response.status_code == 200
     assert any("已有的计划完成日期须申请调整" in error for error in form_errors(response))
