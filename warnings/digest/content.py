@@ -14,7 +14,7 @@ from qiantang.links import absolute_url
 from qiantang.people import display_name
 
 from .. import rules
-from .district import DUE_SOON_DAYS, ITEM_DEPARTMENTS, LONGEST_OVERDUE, DistrictPart, district_part
+from .district import DUE_SOON_DAYS, LONGEST_OVERDUE, DistrictPart, district_part, ranked_item_departments
 from .snapshot import DistrictSnapshot, EscalationRow, ItemRow, MilestoneRow, ProjectRow, ReplanRow, TalkRow
 from .weeks import parse_week, week_monday
 
@@ -228,8 +228,6 @@ def _fill_projects(digest: Digest, snapshot: DistrictSnapshot, ids: set[int]) ->
         digest.green_after_replan_count = len(digest.green_after_replan)
 
 
-
-
 def _items_by_department(items: list[ItemRow]) -> list[tuple[str, int, int]]:
     """(department, waiting, overdue) for the departments items wait on, most overdue first."""
     counts: dict[str, list[int]] = {}
@@ -237,5 +235,4 @@ def _items_by_department(items: list[ItemRow]) -> list[tuple[str, int, int]]:
         waiting_overdue = counts.setdefault(item.department, [0, 0])
         waiting_overdue[0] += 1
         waiting_overdue[1] += item.overdue_days > 0
-    ranked = sorted(counts.items(), key=lambda pair: (-pair[1][1], -pair[1][0], pair[0]))
-    return [(name, waiting, overdue) for name, (waiting, overdue) in ranked[:ITEM_DEPARTMENTS]]
+    return ranked_item_departments(counts)

@@ -230,6 +230,12 @@ def _items_by_department(today: date) -> list[tuple[str, int, int]]:
         pair = counts.setdefault(name if department_id else str(_("待分派")), [0, 0])
         pair[0] += waiting
         pair[1] += overdue
+    return ranked_item_departments(counts)
+
+
+def ranked_item_departments(counts: dict[str, list[int]]) -> list[tuple[str, int, int]]:
+    """{department: [waiting, overdue]} as (department, waiting, overdue), most overdue first,
+    then most waiting, then by name; the first ITEM_DEPARTMENTS."""
     ranked = sorted(counts.items(), key=lambda pair: (-pair[1][1], -pair[1][0], pair[0]))
     return [(name, waiting, overdue) for name, (waiting, overdue) in ranked[:ITEM_DEPARTMENTS]]
 
