@@ -749,8 +749,14 @@ def _plan(read: ReadResult, result: ImportResult, *, replace: bool, lock: bool, 
     result.errors = sorted(read.errors + planner.errors, key=lambda e: e.row)
     result.new_cadres = list(planner.new_cadres)
     result.new_departments = list(planner.new_departments)
-    result.proposer_missing = bool(planner.proposals) and not getattr(by, "is_authenticated", False)
+    result.proposer_missing = _proposals_without_proposer(planner, by)
     return planner
+
+
+def _proposals_without_proposer(planner: _Planner, by) -> bool:
+    """The plan files re-plan proposals but nobody signed in imports it (a command without
+    --by): nothing is written, the result asks for a proposer."""
+    return bool(planner.proposals) and not getattr(by, "is_authenticated", False)
 
 
 def _apply_in_batches(
@@ -779,8 +785,7 @@ def _apply_in_batches(
         with transaction.atomic():
             planner = _Planner(batch, replace=replace, lock=True, proposal_reason=result.proposal_reason)
             plans = [plan for plan in map(planner.plan_row, batch.rows) if plan is not None]
-            unauthored = bool(planner.proposals) and not getattr(by, "is_authenticated", False)
-            if planner.errors or unauthored:
+            if planner.errors or _proposals_without_proposer(planner, by):
                 result.errors = sorted(planner.errors, key=lambda e: e.row)
                 result.refusal = _(
                     "导入期间数据有变动，第%(row)s行起未写入（之前的行已写入）。请重新导入同一文件：已写入的行不会重复写入。"
